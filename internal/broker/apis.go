@@ -5,8 +5,8 @@ package broker
 // ApiVersions; each handler file's header comment explains its versions.
 func (b *Broker) APIs() []API {
 	return []API{
-		{Key: 0, MinVersion: 3, MaxVersion: 11, Handle: b.handleProduce},
-		{Key: 1, MinVersion: 4, MaxVersion: 13, Handle: b.handleFetch},
+		{Key: 0, MinVersion: 0, MaxVersion: 11, Handle: b.handleProduce},
+		{Key: 1, MinVersion: 0, MaxVersion: 13, Handle: b.handleFetch},
 		{Key: 2, MinVersion: 0, MaxVersion: 8, Handle: b.handleListOffsets},
 		{Key: 3, MinVersion: 0, MaxVersion: 12, Handle: b.handleMetadata},
 		{Key: 19, MinVersion: 0, MaxVersion: 7, Handle: b.handleCreateTopics},

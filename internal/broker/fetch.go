@@ -1,6 +1,8 @@
 package broker
 
-// Fetch (key 1), v4–v13. v4 adds isolation level and the last stable offset
+// Fetch (key 1), v0–v13. v0–v3 get the old message sets: batches are
+// down-converted to magic 0 (v0–v1) or magic 1 (v2–v3) in msgset.go; v3 adds
+// the request's MaxBytes. v4 adds isolation level and the last stable offset
 // (equal to the hwm until transactions exist), v5 the log start offset, v7
 // fetch sessions (KIP-227: we never create one — a session id of 0 in the
 // answer tells the client to keep sending full fetches), v9 current leader
@@ -87,6 +89,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = -1, -1, -1
+			op.RecordBatches = []byte{} // Kafka sends an empty set, never null: librdkafka rejects -1
 			err := topicErr
 			var p *partition
 			if err == nil {
@@ -100,7 +103,12 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []
 				limit := min(int(rp.PartitionMaxBytes), remaining)
 				var data []byte
 				data, err = b.readPartition(p, rp.FetchOffset, limit, total > 0, &op)
-				op.RecordBatches = data
+				if err == nil && req.Version < 4 && len(data) > 0 {
+					data, err = downConvert(data, legacyMagic(req.Version))
+				}
+				if data != nil {
+					op.RecordBatches = data
+				}
 				total += len(data)
 				remaining -= len(data)
 			}
@@ -153,4 +161,12 @@ func checkLeaderEpoch(p *partition, epoch int32) error {
 		return fail(errUnknownLeaderEpoch, "leader epoch %d is newer than the current %d", epoch, ours)
 	}
 	return nil
+}
+
+// legacyMagic is the message format a pre-v4 fetch expects.
+func legacyMagic(version int16) int8 {
+	if version < 2 {
+		return 0
+	}
+	return 1
 }

@@ -1,6 +1,8 @@
 package broker
 
-// Produce (key 0), v3–v11. v3 brings record batches (magic 2) and
+// Produce (key 0), v0–v11. v0–v2 carry the old message sets (magic 0/1),
+// converted to record batches before the append (msgset.go); v2 adds
+// LogAppendTime to the answer. v3 brings record batches (magic 2) and
 // transactional ids, v5 LogStartOffset, v8 per-record errors and messages,
 // v9 flexible encoding. Batches are stored as sent: compressed data stays
 // compressed.
@@ -12,7 +14,6 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -48,7 +49,7 @@ func (b *Broker) handleProduce(ctx context.Context, r *Request, kreq kmsg.Reques
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition = rp.Partition
 			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = -1, -1, -1
-			res, p, err := b.appendPartition(rt.Topic, rp, acksErr)
+			res, p, err := b.appendPartition(rt.Topic, rp, req.Version, acksErr)
 			if err != nil {
 				op.ErrorCode = errCode(err)
 				if req.Version >= 8 {
@@ -89,7 +90,7 @@ func (b *Broker) handleProduce(ctx context.Context, r *Request, kreq kmsg.Reques
 }
 
 // appendPartition appends one partition's records.
-func (b *Broker) appendPartition(topic string, rp *kmsg.ProduceRequestTopicPartition, acksErr error) (storage.AppendResult, *partition, error) {
+func (b *Broker) appendPartition(topic string, rp *kmsg.ProduceRequestTopicPartition, version int16, acksErr error) (storage.AppendResult, *partition, error) {
 	if acksErr != nil {
 		return storage.AppendResult{}, nil, acksErr
 	}
@@ -97,10 +98,16 @@ func (b *Broker) appendPartition(topic string, rp *kmsg.ProduceRequestTopicParti
 	if err != nil {
 		return storage.AppendResult{}, nil, err
 	}
-	if len(rp.Records) == 0 {
-		return storage.AppendResult{}, nil, errors.Join(storage.ErrCorruptMessage, errors.New("produce request has no records"))
+	data := rp.Records
+	if version < 3 {
+		if data, err = convertMessageSet(data); err != nil {
+			return storage.AppendResult{}, nil, err
+		}
 	}
-	res, err := p.log.Append(rp.Records, p.leaderEpoch.Load())
+	if len(data) == 0 {
+		return storage.AppendResult{}, nil, fail(storage.ErrCorruptMessage, "produce request has no records")
+	}
+	res, err := p.log.Append(data, p.leaderEpoch.Load())
 	return res, p, err
 }
 

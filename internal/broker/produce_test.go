@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 
 	"github.com/samsa-streaming/samsa/internal/samsatest"
 )
@@ -267,5 +268,44 @@ func TestProduceRejectsTooLargeBatch(t *testing.T) {
 	}
 	if !errors.Is(kerr.ErrorForCode(res.ErrorCode), kerr.MessageTooLarge) {
 		t.Fatalf("got %v", kerr.ErrorForCode(res.ErrorCode))
+	}
+}
+
+func TestOldClientsUseMessageSets(t *testing.T) {
+	b := samsatest.Start(t)
+	ctx := samsatest.Context(t, 30*time.Second)
+	if _, err := b.Admin().CreateTopic(ctx, 1, 1, nil, "legacy"); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct {
+		name     string
+		versions *kversion.Versions
+	}{
+		{"0.8 magic 0", kversion.V0_8_2()},
+		{"0.10 magic 1", kversion.V0_10_1()},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			cl := b.Client(kgo.MaxVersions(v.versions), kgo.ProducerBatchCompression(kgo.GzipCompression()), kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
+			var recs []*kgo.Record
+			for i := range 20 {
+				recs = append(recs, &kgo.Record{Topic: "legacy", Key: fmt.Appendf(nil, "k%d", i), Value: bytes.Repeat(fmt.Appendf(nil, "old %d ", i), 10)})
+			}
+			if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	// Every record is readable by an old and a new consumer, compressed as sent.
+	raw := fetchRaw(t, b, "legacy", 0, 0)
+	if attrs := int16(raw[21])<<8 | int16(raw[22]); attrs&7 != 1 {
+		t.Fatalf("stored codec %d, want gzip (1)", attrs&7)
+	}
+	for _, vs := range []*kversion.Versions{kversion.V0_8_2(), kversion.V0_10_1(), kversion.Stable()} {
+		got := consumeAll(t, b.Client(kgo.MaxVersions(vs)), "legacy", 40)
+		for i, r := range got {
+			if r.Offset != int64(i) || string(r.Key) != fmt.Sprintf("k%d", i%20) {
+				t.Fatalf("record %d: offset %d key %q", i, r.Offset, r.Key)
+			}
+		}
 	}
 }

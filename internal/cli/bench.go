@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -36,7 +37,7 @@ import (
 var (
 	errBenchTopicNotFound = errors.New("topic not found")
 	errBenchTopicEmpty    = errors.New("topic is empty")
-	errBenchUnreachable   = errors.New("cannot reach brokers")
+	errBenchUnreachable   = errors.New("cannot reach")
 )
 
 // benchBrokersEnv sets --brokers when the flag is not given.
@@ -96,7 +97,7 @@ const benchE2EHeader = 16
 // validate checks c for the given mode ("produce", "consume" or "e2e").
 func (c *benchConfig) validate(mode string) error {
 	if len(c.Brokers) == 0 {
-		return errors.New("--brokers is empty: give HOST:PORT[,HOST:PORT...]")
+		return errors.New("--brokers is empty: give HOST:PORT[,HOST:PORT...] (or set " + benchBrokersEnv + ")")
 	}
 	if c.Topic == "" {
 		return errors.New("--topic is empty")
@@ -308,7 +309,7 @@ func benchEnsureTopic(ctx context.Context, adm *kadm.Client, c *benchConfig) ([]
 			if err == nil {
 				err = ends.Error()
 			}
-			if err == nil && benchCountListed(ends, c.Topic) == len(parts) {
+			if err == nil && len(ends[c.Topic]) == len(parts) {
 				return parts, nil
 			}
 		}
@@ -324,11 +325,6 @@ func benchEnsureTopic(ctx context.Context, adm *kadm.Client, c *benchConfig) ([]
 		case <-tick.C:
 		}
 	}
-}
-
-// benchCountListed counts the partitions of topic in l.
-func benchCountListed(l kadm.ListedOffsets, topic string) int {
-	return len(l[topic])
 }
 
 // benchTopicPartitions returns the partition numbers of topic, or an error
@@ -580,6 +576,7 @@ func benchRunE(mode string, c *benchConfig, run func(context.Context, benchConfi
 			}
 		}
 		cfg := *c
+		cfg.Brokers = slices.DeleteFunc(slices.Clone(cfg.Brokers), func(b string) bool { return strings.TrimSpace(b) == "" })
 		if mode != "consume" && cfg.Records == 0 && cfg.Duration == 0 {
 			cfg.Duration = benchDefaultDuration
 		}

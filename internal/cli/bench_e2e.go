@@ -26,7 +26,8 @@ func newBenchE2ECmd() *cobra.Command {
 			"not the brokers keep up) while one consumer reads the same topic. Latency is the time\n" +
 			"the consumer receives a record minus the time it was scheduled to be sent, so a\n" +
 			"stalled producer cannot hide latency. The ack latency (acknowledged − scheduled) is\n" +
-			"reported beside it.",
+			"reported beside it. The run sends --records records, or --rate × --duration (default\n" +
+			"10s); the consumer then has 10s to receive every acknowledged record.",
 		Example: "  samsa bench e2e --topic lat --rate 10000 --acks all --linger 0 --duration 10s",
 		Args:    cobra.NoArgs,
 	}

@@ -172,15 +172,7 @@ func TestKcatCompressionCodecsAreStored(t *testing.T) {
 			runTool(t, in.String(), kcat, "-P", "-b", p.Addr(), "-t", topic, "-z", c.name,
 				"-X", "linger.ms=100", "-X", "acks=all")
 
-			batches := fetchBatches(t, p.Addr(), topic, 0)
-			if len(batches) == 0 {
-				t.Fatal("no batches stored")
-			}
-			for _, b := range batches {
-				if b.Codec != c.attr {
-					t.Errorf("batch at offset %d (%d records) stored with codec %d, want %d (%s)", b.BaseOffset, b.NumRecords, b.Codec, c.attr, c.name)
-				}
-			}
+			checkCodec(t, p.Addr(), topic, 0, c.name, c.attr)
 
 			recs := kcatConsume(t, kcat, p.Addr(), topic)
 			var got []string
@@ -191,7 +183,7 @@ func TestKcatCompressionCodecsAreStored(t *testing.T) {
 				got = append(got, r.value)
 			}
 			if !slices.Equal(got, want) {
-				t.Fatalf("kcat read back %d values, want %d; first differences: got %q, want %q", len(got), len(want), head(got), head(want))
+				t.Fatalf("kcat read back %d values, want %d; first ones: got %q, want %q", len(got), len(want), head(got), head(want))
 			}
 		})
 	}

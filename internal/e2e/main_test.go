@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +114,25 @@ var codecs = []struct {
 	{"snappy", 2},
 	{"lz4", 3},
 	{"zstd", 4},
+}
+
+// checkCodec fails the test unless the partition has batches and every one
+// of them is stored with the codec whose attribute value is attr.
+func checkCodec(t *testing.T, addr, topic string, partition int32, name string, attr int8) {
+	t.Helper()
+	batches := fetchBatches(t, addr, topic, partition)
+	if len(batches) == 0 {
+		t.Errorf("%s/%d: no batches stored", topic, partition)
+	}
+	var wrong []string
+	for _, b := range batches {
+		if b.Codec != attr {
+			wrong = append(wrong, fmt.Sprintf("@%d:codec %d", b.BaseOffset, b.Codec))
+		}
+	}
+	if len(wrong) > 0 {
+		t.Errorf("%s/%d: %d of %d batches not stored as %s (codec %d): %s", topic, partition, len(wrong), len(batches), name, attr, strings.Join(head(wrong), ", "))
+	}
 }
 
 // fetchBatches reads the stored batches of a partition from offset 0 to the
@@ -273,4 +295,23 @@ func requirePythonKafka(t *testing.T) string {
 	}
 	t.Skip(msg)
 	return ""
+}
+
+func TestBinaryReportsReadinessInJSONLogs(t *testing.T) {
+	p := startBroker(t, "--log-format", "json")
+	adm := kadm.NewClient(samsatest.NewClient(t, p.Addr()))
+	md, err := adm.BrokerMetadata(samsatest.Context(t, 20*time.Second))
+	if err != nil {
+		t.Fatalf("metadata from %s: %v", p.Addr(), err)
+	}
+	if len(md.Brokers) != 1 || md.Brokers[0].NodeID != 1 || net.JoinHostPort(md.Brokers[0].Host, strconv.Itoa(int(md.Brokers[0].Port))) != p.Addr() {
+		t.Fatalf("metadata brokers %+v, want node 1 at %s", md.Brokers, p.Addr())
+	}
+	p.Stop()
+	for _, line := range strings.Split(strings.TrimSpace(p.Log()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil {
+			t.Errorf("--log-format json wrote a line that is not a JSON log record (%v): %s", err, line)
+		}
+	}
 }

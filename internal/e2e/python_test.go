@@ -225,11 +225,7 @@ func TestPythonProduceAndAssignedConsume(t *testing.T) {
 			}
 
 			for part := range int32(3) {
-				for _, b := range fetchBatches(t, p.Addr(), topic, part) {
-					if b.Codec != c.attr {
-						t.Errorf("partition %d batch at offset %d stored with codec %d, want %d (%s)", part, b.BaseOffset, b.Codec, c.attr, c.name)
-					}
-				}
+				checkCodec(t, p.Addr(), topic, part, c.name, c.attr)
 			}
 		})
 	}

@@ -137,11 +137,11 @@ func StartProcess(t testing.TB, bin, dataDir string, args ...string) *Process {
 	case p.addr = <-p.stderr.ready:
 		return p
 	case <-p.done:
-		t.Fatalf("samsa exited before it was ready (%v); stderr:\n%s", p.err, p.Log())
+		t.Fatalf("samsa exited before it was ready: %v (its stderr follows)", p.err)
 	case <-timer.C:
 		p.cmd.Process.Kill()
 		<-p.done
-		t.Fatalf("samsa not ready after %v; stderr:\n%s", readyTimeout, p.Log())
+		t.Fatalf("samsa not ready after %v; killed it (its stderr follows)", readyTimeout)
 	}
 	return nil
 }
@@ -201,7 +201,7 @@ func (p *Process) Stop() {
 		p.t.Fatalf("stop samsa: %v", err)
 	}
 	if code := p.Wait(stopTimeout); code != 0 {
-		p.t.Fatalf("samsa pid %d exited with status %d after SIGTERM (%v); stderr:\n%s", p.PID(), code, p.err, p.Log())
+		p.t.Fatalf("samsa pid %d exited with status %d after SIGTERM: %v (its stderr follows)", p.PID(), code, p.err)
 	}
 }
 
@@ -228,7 +228,7 @@ func (p *Process) Wait(timeout time.Duration) int {
 	case <-timer.C:
 		p.cmd.Process.Kill()
 		<-p.done
-		p.t.Fatalf("samsa pid %d still running after %v; killed it; stderr:\n%s", p.PID(), timeout, p.Log())
+		p.t.Fatalf("samsa pid %d still running after %v; killed it (its stderr follows)", p.PID(), timeout)
 	}
 	return p.cmd.ProcessState.ExitCode()
 }
@@ -245,18 +245,6 @@ func (p *Process) Restart() *Process {
 	np := StartProcess(p.t, p.bin, p.dataDir, args...)
 	np.args = p.args
 	return np
-}
-
-// WaitForLog waits until the process has logged a line containing every one
-// of parts and returns that line, failing the test after timeout.
-func (p *Process) WaitForLog(timeout time.Duration, parts ...string) string {
-	p.t.Helper()
-	var found string
-	Eventually(p.t, timeout, fmt.Sprintf("samsa to log a line with %q", parts), func() bool {
-		found = p.LogLine(parts...)
-		return found != ""
-	})
-	return found
 }
 
 // LogLine returns the first line of the process's stderr that contains every

@@ -79,6 +79,12 @@ func OpenManager(cfg ManagerConfig) (*Manager, error) {
 	if err := m.fs.MkdirAll(filepath.Join(cfg.Dir, topicsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("open storage manager %s: %w", cfg.Dir, err)
 	}
+	// Make the directories themselves durable (a no-op cost after the first start).
+	for _, d := range []string{filepath.Dir(filepath.Clean(cfg.Dir)), cfg.Dir} {
+		if err := m.fs.SyncDir(d); err != nil {
+			return nil, fmt.Errorf("open storage manager: sync %s: %w", d, err)
+		}
+	}
 	marker := filepath.Join(cfg.Dir, cleanShutdownFile)
 	if f, err := m.fs.OpenFile(marker, os.O_RDONLY, 0); err == nil {
 		f.Close()
