@@ -120,9 +120,6 @@ func serve(parent context.Context, bc broker.Config, sc server.Config, advertise
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	if err := os.MkdirAll(bc.DataDir, 0o755); err != nil {
-		return fmt.Errorf("create data directory %s: %w (choose another with --data-dir)", bc.DataDir, err)
-	}
 	b, err := broker.Open(ctx, bc)
 	if err != nil {
 		return err

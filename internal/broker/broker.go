@@ -78,6 +78,7 @@ func (c Config) Validate() error {
 // Broker serves the Kafka APIs of one node on top of its logs and the
 // cluster metadata.
 type Broker struct {
+	lock  *dirLock // held until Close
 	cfg   Config
 	log   *slog.Logger
 	meta  *meta.Store
@@ -107,12 +108,17 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	mcfg := meta.DefaultConfig()
 	mcfg.Dir = cfg.DataDir
 	mcfg.NodeID = cfg.NodeID
 	mcfg.Logger = cfg.Logger.With("component", "meta")
 	ms, err := meta.Open(ctx, mcfg)
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("open metadata: %w", err)
 	}
 	store, err := storage.OpenManager(storage.ManagerConfig{
@@ -124,9 +130,11 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	})
 	if err != nil {
 		ms.Close()
+		lock.release()
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
 	b := &Broker{
+		lock:   lock,
 		cfg:    cfg,
 		log:    cfg.Logger,
 		meta:   ms,
@@ -136,6 +144,10 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if err := b.reconcile(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := b.removeOrphanLogs(); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -166,6 +178,7 @@ func (b *Broker) Close() error {
 	if err := b.meta.Close(); err != nil {
 		errs = append(errs, err)
 	}
+	b.lock.release()
 	return errors.Join(errs...)
 }
 
@@ -260,6 +273,28 @@ func (b *Broker) reconcile() error {
 		b.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// removeOrphanLogs deletes log directories of partitions the metadata no
+// longer places here: a crash can come between a topic's deletion in the
+// metadata and the removal of its files.
+func (b *Broker) removeOrphanLogs() error {
+	onDisk, err := b.store.LogsOnDisk()
+	if err != nil {
+		return err
+	}
+	st := b.meta.State()
+	for _, id := range onDisk {
+		t := st.Topic(id.Topic)
+		if t != nil && int(id.Partition) < len(t.Partitions) && hosts(t.Partitions[id.Partition], b.cfg.NodeID) {
+			continue
+		}
+		b.log.Warn("removing log of a partition that no longer exists", "topic", id.Topic, "partition", id.Partition)
+		if err := b.store.DeleteLog(id.Topic, id.Partition); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hosts(p meta.Partition, node int32) bool {

@@ -70,6 +70,7 @@ func (b *Broker) resolveBroker(st *meta.State, name string) []configValue {
 func (b *Broker) logConfig(st *meta.State, t *meta.Topic) storage.Config {
 	get := func(name string) string { return b.resolveTopic(st, t, topicConfigByName[name])[0].value }
 	c := b.cfg.Log
+	c.TopicID = t.ID
 	c.SegmentBytes = parseLong(get("segment.bytes"))
 	c.SegmentAge = msDuration(parseLong(get("segment.ms")))
 	c.RetentionBytes = parseLong(get("retention.bytes"))

@@ -1,7 +1,10 @@
 package broker_test
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/broker"
 	"github.com/samsa-streaming/samsa/internal/samsatest"
 )
 
@@ -253,5 +257,35 @@ func TestTopicsAndRecordsSurviveRestart(t *testing.T) {
 	got := consumeAll(t, b2.Client(), "durable", 20)
 	if len(got) != 20 {
 		t.Fatalf("after restart consumed %d records, want 20", len(got))
+	}
+}
+
+func TestRestartRemovesLogsOfTopicsThatNoLongerExist(t *testing.T) {
+	b := samsatest.Start(t)
+	ctx := samsatest.Context(t, 20*time.Second)
+	if _, err := b.Admin().CreateTopic(ctx, 1, 1, nil, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	b.Stop()
+	// A directory the metadata does not know, as a crash between a topic's
+	// deletion and the removal of its files leaves behind.
+	orphan := filepath.Join(b.DataDir, "topics", "gone-0")
+	if err := os.MkdirAll(orphan, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b2 := samsatest.StartWith(t, b.Config)
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("orphan log directory still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(b2.DataDir, "topics", "kept-0")); err != nil {
+		t.Fatalf("live topic's directory: %v", err)
+	}
+}
+
+func TestSecondBrokerOnOneDataDirIsRefused(t *testing.T) {
+	b := samsatest.Start(t)
+	_, err := broker.Open(context.Background(), b.Config)
+	if err == nil || !strings.Contains(err.Error(), "in use by another samsa process") {
+		t.Fatalf("second open: %v", err)
 	}
 }

@@ -61,6 +61,11 @@ type Config struct {
 	IndexIntervalBytes int           // index.interval.bytes: bytes between offset index entries
 	MaxMessageBytes    int           // max.message.bytes: largest batch accepted
 	TimestampType      TimestampType // message.timestamp.type
+	// TopicID names the topic incarnation the log belongs to; zero means
+	// unchecked. It is fixed when the log is opened (SetConfig ignores it):
+	// a directory left behind by an earlier topic of the same name (deleted
+	// and recreated around a crash) holds another id and is replaced.
+	TopicID [16]byte
 }
 
 // DefaultConfig returns Kafka's topic defaults.

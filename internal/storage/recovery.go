@@ -30,6 +30,9 @@ func (m *Manager) openLog(topic string, partition int32, cfg Config) (*Log, erro
 		flushCh:   make(chan struct{}),
 	}
 	l.cfg.Store(&cfg)
+	if err := m.dropStaleLogDir(l, cfg.TopicID); err != nil {
+		return nil, err
+	}
 	names, err := m.fs.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := m.fs.MkdirAll(dir, 0o755); err != nil {
@@ -37,6 +40,9 @@ func (m *Manager) openLog(topic string, partition int32, cfg Config) (*Log, erro
 		}
 		if err := m.fs.SyncDir(filepath.Dir(dir)); err != nil {
 			return nil, fmt.Errorf("sync %s: %w", filepath.Dir(dir), err)
+		}
+		if err := writeTopicID(m.fs, dir, cfg.TopicID); err != nil {
+			return nil, err
 		}
 		if err := l.startEmpty(0); err != nil {
 			return nil, err
