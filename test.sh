@@ -22,6 +22,22 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     echo "test.sh: without them those tests skip locally (and fail when CI=true)" >&2
   fi
 fi
+# kafkajs for internal/e2e/kafkajs_test.go, pinned by its package-lock.json;
+# (re)installed when node_modules is missing or older than the lock file.
+js=internal/e2e/testdata/kafkajs
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: installing nodejs npm with apt-get" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$js" --no-audit --no-fund --loglevel=error >/dev/null ||
+      echo "test.sh: npm ci in $js failed: the kafkajs test skips (fails when CI=true)" >&2
+  fi
+else
+  echo "test.sh: the kafkajs test needs node and npm: sudo apt-get install nodejs npm" >&2
+fi
 command -v go >/dev/null 2>&1 || { echo "test.sh: Go 1.26 or newer is required: https://go.dev/dl/" >&2; exit 1; }
 
 echo "== go vet" >&2

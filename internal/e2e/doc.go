@@ -8,6 +8,13 @@
 //     (also librdkafka) for the AdminClient calls, a Producer with keys,
 //     headers, timestamps, codecs and idempotence, and an assign()ed
 //     Consumer (consumer groups are not served yet).
+//   - sarama_test.go: IBM/sarama at Kafka versions 0.10.2, 2.1 and 3.6
+//     (old message formats through record batches): ClusterAdmin, sync
+//     producers with every acks and codec, idempotence, partition consumers,
+//     offsets by time and DeleteRecords.
+//   - kafkajs_test.go: testdata/kafkajs/compat.js (kafkajs pinned by its
+//     package-lock.json, installed by test.sh with npm ci) for admin calls
+//     and producing; Go reads the records back.
 //   - crash_test.go: the durability proof. franz-go producers write with
 //     acks=all while the test SIGKILLs and restarts the broker on the same
 //     data directory; every acknowledged record must be found at its offset,
@@ -20,7 +27,7 @@
 // (franz-go kgo, kadm and kmsg) and the broker's log lines.
 //
 // External tools come from Debian: `apt-get install kcat
-// python3-confluent-kafka` (scripts run with /usr/bin/python3). Locally a
+// python3-confluent-kafka nodejs npm` (scripts run with /usr/bin/python3). Locally a
 // missing tool skips its tests with the package name to install; in CI
 // (CI set, see .ci/run) test.sh installs both with apt-get before running
 // the tests, and a missing tool fails instead of skipping.
