@@ -72,12 +72,24 @@ now_ns() { date +%s%N; }
 # /proc/PID/stat; the command name may hold spaces, so cut after ")").
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
+# busy_ticks: CPU ticks the whole machine spent busy (user, nice, system,
+# irq, softirq, steal) since boot, from /proc/stat.
+busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+
+# child_cpu FILE: user+system seconds of this shell's waited-for children
+# (the bench client and its helpers) from the output of `times` in FILE.
+# Call `times >FILE` in this shell, not in a pipe or $(...), or it reports a
+# fresh subshell's zeros.
+child_cpu() {
+	awk 'NR == 2 {print secs($1) + secs($2)} function secs(t, a) {split(t, a, /[ms]/); return a[1] * 60 + a[2]}' "$1"
+}
+
 # status_kb PID FIELD: a kB figure of /proc/PID/status (VmRSS, VmHWM).
 status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 
 # ready_addr LOG: the Kafka address once the broker says it is ready.
 ready_addr() {
-	sed -n -e 's/.*msg="samsa broker ready".* addr=\([^ ]*\).*/\1/p' -e 's/^ready \([^ ]*\)$/\1/p' "$1" | head -n 1 | grep .
+	sed -n -e 's/.*msg="samsa broker ready".* addr=\([^ ]*\).*/\1/p' -e 's/^ready \([^ ]*\)$/\1/p' "$1" 2>/dev/null | head -n 1 | grep .
 }
 
 # start_broker VARIANT DIR [EXTRA...]: starts a broker, waits until it is
@@ -137,19 +149,31 @@ put() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"; }
 measure() {
 	local sc=$1 v=$2 r=$3
 	shift 3
-	local c0 c1 json
+	local c0 c1 k0 k1 m0 m1 json
+	times >"$WORK/times0"
+	m0=$(busy_ticks)
 	c0=$(cpu_ticks "$BPID")
-	json=$(bench "$@")
+	bench "$@" >"$WORK/$sc-$v-$r.json"
 	c1=$(cpu_ticks "$BPID")
-	echo "$json" >"$WORK/$sc-$v-$r.json"
-	local rps mibs bytes cpu
+	m1=$(busy_ticks)
+	times >"$WORK/times1"
+	k0=$(child_cpu "$WORK/times0")
+	k1=$(child_cpu "$WORK/times1")
+	json=$(cat "$WORK/$sc-$v-$r.json")
+	local rps mibs bytes cpu client other
 	rps=$(jq -r .records_per_sec <<<"$json")
 	mibs=$(jq -r .mib_per_sec <<<"$json")
 	bytes=$(jq -r .value_bytes <<<"$json")
 	cpu=$(awk -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN {printf "%.2f", (b - a) / t}')
+	client=$(awk -v a="$k0" -v b="$k1" 'BEGIN {printf "%.2f", b - a}')
+	# Everything else the machine did meanwhile: other engineers' work, the
+	# kernel's writeback threads, noise.
+	other=$(awk -v a="$m0" -v b="$m1" -v t="$TCK" -v c="$cpu" -v k="$client" 'BEGIN {printf "%.2f", (b - a) / t - c - k}')
 	put "$sc" "$v" "$r" rps "$rps"
 	put "$sc" "$v" "$r" mibs "$mibs"
 	put "$sc" "$v" "$r" cpu_s "$cpu"
+	put "$sc" "$v" "$r" client_cpu_s "$client"
+	put "$sc" "$v" "$r" other_cpu_s "$other"
 	put "$sc" "$v" "$r" cpu_per_gib "$(awk -v c="$cpu" -v b="$bytes" 'BEGIN {if (b > 0) printf "%.3f", c / (b / 1073741824)}')"
 	put "$sc" "$v" "$r" rss_mib "$(awk -v k="$(status_kb "$BPID" VmHWM)" 'BEGIN {printf "%.1f", k / 1024}')"
 	if [[ $(jq -r '.latency_ms != null' <<<"$json") == true ]]; then
@@ -160,7 +184,7 @@ measure() {
 		put "$sc" "$v" "$r" ack_p99 "$(jq -r .ack_latency_ms.p99 <<<"$json")"
 		put "$sc" "$v" "$r" send_lag_max "$(jq -r '.max_send_lag_ms // 0' <<<"$json")"
 	fi
-	say "  $sc $v round $r: $(printf '%.0f' "$rps") rec/s, $(printf '%.1f' "$mibs") MiB/s, broker cpu ${cpu}s"
+	say "  $sc $v round $r: $(printf '%.0f' "$rps") rec/s, $(printf '%.1f' "$mibs") MiB/s, cpu s: broker $cpu client $client other $other"
 }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -171,6 +195,7 @@ rounds() {
 	shift 2
 	say "scenario $sc: ${*} x $ROUNDS (load $(load))"
 	put "$sc" - 0 load_start "$(load | cut -d' ' -f1)"
+	put "$sc" - 0 fio_mibs "$(fio_bw)"
 	local r v
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for v in "$@"; do
@@ -221,6 +246,7 @@ one_idle() {
 	local dir=$WORK/data/$1-$2-$3
 	start_broker "$2" "$dir"
 	put "$1" "$2" "$3" startup_empty_ms "$STARTUP_MS"
+	put "$1" "$2" "$3" startup_self_ms "$(self_startup_ms "$dir.log")"
 	bench produce --topic idle --partitions 100 --record-size 100 --records 1000 --acks all >/dev/null
 	sleep 3 # let the broker go idle (this is a benchmark script, not a test)
 	local rss
@@ -236,13 +262,20 @@ one_idle() {
 	rm -rf "$dir"
 }
 
+# self_startup_ms LOG: the start-up time samsa reports itself (from entering
+# serve to ready, without exec and runtime start); empty for kfake.
+self_startup_ms() {
+	sed -n 's/.*msg="samsa broker ready".* startup=\([0-9.]*\)\(m\{0,1\}s\).*/\1 \2/p' "$1" | head -n 1 |
+		awk '{print ($2 == "s") ? $1 * 1000 : $1}'
+}
+
 # fio_bw: fdatasync write bandwidth at 1 MiB writes on the data disk, MiB/s.
 fio_bw() {
 	command -v fio >/dev/null || return 0
 	local d=$WORK/fio
 	mkdir -p "$d"
 	fio --name=sync --rw=write --bs=1m --size=256m --fdatasync=1 --directory="$d" \
-		--output-format=json 2>/dev/null | jq -r '.jobs[0].write.bw_bytes / 1048576'
+		--output-format=json 2>/dev/null | jq -r '.jobs[0].write.bw_bytes / 1048576 | floor'
 	rm -rf "$d"
 }
 
@@ -281,7 +314,7 @@ table() {
 		for m in "$@"; do printf ' %s |' "$(med "$sc" "$v" "$m")"; done
 		printf '\n'
 	done
-	printf '\nload average at start/end: %s / %s\n\n' "$(medv "$sc" - load_start)" "$(medv "$sc" - load_end)"
+	printf '\nload average at start/end: %s / %s; fio fdatasync before it: %s MiB/s\n\n' "$(medv "$sc" - load_start)" "$(medv "$sc" - load_end)" "$(medv "$sc" - fio_mibs)"
 }
 
 summary() {
@@ -289,41 +322,41 @@ summary() {
 	echo "## Results ($(date -u +%F), ROUNDS=$ROUNDS, DUR=$DUR, E2E_DUR=$E2E_DUR, PRODUCERS=$PRODUCERS)"
 	echo
 	echo "Median (min-max) over rounds. Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)."
-	echo "fio fdatasync 1 MiB sequential write: ${fio_mibs:-not measured} MiB/s"
+	echo "fio fdatasync 1 MiB sequential write, median of all fio runs (start, before each scenario, end): ${fio_mibs:-not measured} MiB/s ($(med fio - fio_mibs) at start/end)"
 	echo
 	if grep -q '^a	' "$RES"; then
 		echo "### (a) durable produce: acks=all, 1 KiB, 6 partitions"
-		table a rps mibs cpu_s cpu_per_gib rss_mib
-		echo "samsa/kfake-sync: $(ratio "$(medv a samsa-durable rps)" "$(medv a kfake-sync rps)"); samsa vs fio: $(ratio "$(medv a samsa-durable mibs)" "$fio_mibs")"
+		table a rps mibs cpu_s cpu_per_gib rss_mib client_cpu_s other_cpu_s
+		echo "samsa/kfake-sync: $(ratio "$(medv a samsa-durable rps)" "$(medv a kfake-sync rps)"); samsa MiB/s / fio MiB/s measured before this scenario ($(medv a - fio_mibs)): $(ratio "$(medv a samsa-durable mibs)" "$(medv a - fio_mibs)"); / fio median of all runs: $(ratio "$(medv a samsa-durable mibs)" "$fio_mibs")"
 		echo
 	fi
 	if grep -q '^b	' "$RES"; then
 		echo "### (b) page-cache produce: acks=all, 1 KiB, 6 partitions"
-		table b rps mibs cpu_s cpu_per_gib rss_mib
+		table b rps mibs cpu_s cpu_per_gib rss_mib client_cpu_s other_cpu_s
 		echo "samsa/kfake-disk: $(ratio "$(medv b samsa-os rps)" "$(medv b kfake-disk rps)"); samsa/kfake-mem: $(ratio "$(medv b samsa-os rps)" "$(medv b kfake-mem rps)")"
 		echo
 	fi
 	if grep -q '^c	' "$RES"; then
 		echo "### (c) durable produce of 100-byte records"
-		table c rps mibs cpu_s cpu_per_gib rss_mib
+		table c rps mibs cpu_s cpu_per_gib rss_mib client_cpu_s other_cpu_s
 		echo "samsa/kfake-sync: $(ratio "$(medv c samsa-durable rps)" "$(medv c kfake-sync rps)")"
 		echo
 	fi
 	if grep -q '^d	' "$RES"; then
 		echo "### (d) consume 1 KiB records from offset 0 of 6 partitions (page cache)"
-		table d rps mibs cpu_s cpu_per_gib rss_mib
+		table d rps mibs cpu_s cpu_per_gib rss_mib client_cpu_s other_cpu_s
 		echo "samsa/kfake-disk: $(ratio "$(medv d samsa-os rps)" "$(medv d kfake-disk rps)")"
 		echo
 	fi
 	if grep -q '^e	' "$RES"; then
 		echo "### (e) e2e latency, ms: 10k records/s, 1 KiB, acks=all, linger 0"
-		table e e2e_p50 e2e_p90 e2e_p99 e2e_p99_9 e2e_max ack_p99 send_lag_max rps
+		table e e2e_p50 e2e_p90 e2e_p99 e2e_p99_9 e2e_max ack_p99 send_lag_max cpu_s other_cpu_s
 		echo "p99 samsa-durable/kfake-sync: $(ratio "$(medv e samsa-durable e2e_p99)" "$(medv e kfake-sync e2e_p99)"); samsa-os/kfake-disk: $(ratio "$(medv e samsa-os e2e_p99)" "$(medv e kfake-disk e2e_p99)")"
 		echo
 	fi
 	if grep -q '^f	' "$RES"; then
 		echo "### (f) idle RSS with 100 partitions, start-up"
-		table f idle_rss_mib startup_empty_ms startup_100p_ms
+		table f idle_rss_mib startup_empty_ms startup_self_ms startup_100p_ms
 	fi
 }
 
@@ -384,9 +417,11 @@ main() {
 		esac
 	done
 	fio2=$(fio_bw)
+	put fio - 0 fio_mibs "$fio1"
+	put fio - 0 fio_mibs "$fio2"
 	say "fio: $fio1 / $fio2 MiB/s (start / end)"
 	local fio_mibs
-	fio_mibs=$(printf '%s\n%s\n' "$fio1" "$fio2" | grep . | sort -g | awk '{a[NR] = $1} END {if (NR) printf "%.1f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+	fio_mibs=$(awk -F'\t' '$4 == "fio_mibs" && $5 != "" {print $5}' "$RES" | sort -g | awk '{a[NR] = $1} END {if (NR) printf "%.1f", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')
 	summary "$fio_mibs" | tee "$WORK/summary.md"
 	cp "$RES" bench/last-results.tsv
 	cp "$WORK/summary.md" bench/last-summary.md

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -234,7 +235,11 @@ func benchE2EWarmUp(ctx context.Context, producers []*kgo.Client, st *benchE2ESt
 // benchE2EProduce is producer k of n: it sends records k, k+n, k+2n, ...
 // below total, record i at base + startOff + i/rate, then flushes.
 func benchE2EProduce(ctx context.Context, cl *kgo.Client, st *benchE2EState, k, n int, total int64, rate float64, startOff time.Duration, size int) {
-	pool := sync.Pool{New: func() any { b := make([]byte, size); return &b }}
+	pool := sync.Pool{New: func() any {
+		b := make([]byte, size)
+		_, _ = crand.Read(b) // incompressible like produce's values; never fails
+		return &b
+	}}
 	var wake *time.Timer
 	for i := int64(k); i < total; i += int64(n) {
 		sched := startOff + time.Duration(float64(i)*1e9/rate)
