@@ -15,6 +15,10 @@ type Request struct {
 	ClientID      string // "" when the client sent null
 	Remote        net.Addr
 	ConnID        uint64
+	// Scratch returns a buffer of length n that stays valid until this
+	// request's response has been written; the server recycles it then.
+	// Hot paths (fetch reads) use it instead of allocating.
+	Scratch func(n int) []byte
 }
 
 // Finish completes a deferred response on the writer goroutine. It returns

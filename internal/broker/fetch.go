@@ -27,7 +27,7 @@ func (b *Broker) handleFetch(ctx context.Context, r *Request, kreq kmsg.Request)
 		resp.ErrorCode = errCode(errFetchSessionNotFound)
 		return resp, nil
 	}
-	resp, n, parts := b.fetchOnce(req)
+	resp, n, parts := b.fetchOnce(r, req)
 	if n >= int(req.MinBytes) || req.MaxWaitMillis <= 0 || len(parts) == 0 || n < 0 {
 		return resp, nil
 	}
@@ -46,14 +46,14 @@ func (b *Broker) handleFetch(ctx context.Context, r *Request, kreq kmsg.Request)
 		for {
 			select {
 			case <-wake:
-				if resp, n, _ := b.fetchOnce(req); n >= int(req.MinBytes) || n < 0 {
+				if resp, n, _ := b.fetchOnce(r, req); n >= int(req.MinBytes) || n < 0 {
 					return resp
 				}
 			case <-timer.C:
-				resp, _, _ := b.fetchOnce(req)
+				resp, _, _ := b.fetchOnce(r, req)
 				return resp
 			case <-ctx.Done(): // connection closing or server shutting down
-				resp, _, _ := b.fetchOnce(req)
+				resp, _, _ := b.fetchOnce(r, req)
 				return resp
 			}
 		}
@@ -63,7 +63,7 @@ func (b *Broker) handleFetch(ctx context.Context, r *Request, kreq kmsg.Request)
 // fetchOnce reads every requested partition. It returns the response, the
 // number of record bytes in it (-1 if a partition has an error, which answers
 // at once) and the partitions a long poll should watch.
-func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []*partition) {
+func (b *Broker) fetchOnce(r *Request, req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []*partition) {
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	resp.SessionID = 0
 	st := b.meta.State()
@@ -102,7 +102,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []
 				parts = append(parts, p)
 				limit := min(int(rp.PartitionMaxBytes), remaining)
 				var data []byte
-				data, err = b.readPartition(p, rp.FetchOffset, limit, total > 0, &op)
+				data, err = b.readPartition(r, p, rp.FetchOffset, limit, total > 0, &op)
 				if err == nil && req.Version < 4 && len(data) > 0 {
 					data, err = downConvert(data, legacyMagic(req.Version))
 				}
@@ -130,14 +130,21 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) (*kmsg.FetchResponse, int, []
 // some partition returned data (strict), a batch that would go over limit is
 // left for the next fetch; only the first non-empty partition may exceed its
 // limit by one batch (KIP-74).
-func (b *Broker) readPartition(p *partition, offset int64, limit int, strict bool, op *kmsg.FetchResponseTopicPartition) ([]byte, error) {
+func (b *Broker) readPartition(r *Request, p *partition, offset int64, limit int, strict bool, op *kmsg.FetchResponseTopicPartition) ([]byte, error) {
 	hwm := p.hwm()
 	op.HighWatermark, op.LastStableOffset = hwm, hwm
 	op.LogStartOffset = p.log.LogStartOffset()
 	if limit <= 0 && strict {
 		return nil, nil
 	}
-	data, err := p.log.Read(offset, max(limit, 1), hwm)
+	if offset >= hwm && offset >= 0 && offset <= p.log.LogEndOffset() {
+		return nil, nil // nothing visible yet: no read, no buffer
+	}
+	var dst []byte
+	if r.Scratch != nil {
+		dst = r.Scratch(min(max(limit, 1), maxScratchRead))
+	}
+	data, err := p.log.ReadInto(dst, offset, max(limit, 1), hwm)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +153,10 @@ func (b *Broker) readPartition(p *partition, offset int64, limit int, strict boo
 	}
 	return data, nil
 }
+
+// maxScratchRead caps the pooled buffer one partition read starts with; a
+// larger read grows it by allocation.
+const maxScratchRead = 1 << 20
 
 // checkLeaderEpoch compares a client's idea of the leader epoch with ours
 // (-1 = the client does not say).

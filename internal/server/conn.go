@@ -26,6 +26,32 @@ type pending struct {
 	flexible bool // response header v1 (tagged fields)
 	resp     kmsg.Response
 	finish   broker.Finish
+	scratch  *scratch // buffers handed out through Request.Scratch; nil if none
+}
+
+// scratch collects the pooled buffers one request borrowed. It is used by
+// the reader goroutine during Handle, then by the writer during Finish and
+// the write, never by both at once.
+type scratch struct {
+	pool *bufPool
+	bufs [][]byte
+}
+
+func (s *scratch) get(n int) []byte {
+	b := s.pool.get(n)
+	s.bufs = append(s.bufs, b)
+	return b
+}
+
+// release returns every borrowed buffer; nothing may use them afterwards.
+func (s *scratch) release() {
+	if s == nil {
+		return
+	}
+	for _, b := range s.bufs {
+		s.pool.put(b)
+	}
+	s.bufs = nil
 }
 
 // conn is one client connection. The reader goroutine owns rd and decoding;
@@ -96,18 +122,32 @@ func (c *conn) readLoop() {
 			c.abort()
 			return
 		}
-		body := make([]byte, size)
+		// Produce frames are the large ones, and storage copies their
+		// records before the handler returns, so their buffers recycle.
+		// Other requests may be retained by handlers (group metadata) and
+		// get their own memory.
+		pooled := size >= 2 && rd.Buffered() >= 2 && peekKey(rd) == produceKey
+		var body []byte
+		if pooled {
+			body = c.s.bufs.get(int(size))
+		} else {
+			body = make([]byte, size)
+		}
 		if _, err := io.ReadFull(rd, body); err != nil {
 			c.readErr(err)
 			return
 		}
 		p, err := c.handle(body)
+		if pooled {
+			c.s.bufs.put(body)
+		}
 		if err != nil {
 			c.log.Warn("closing connection: bad request", "err", err)
 			c.abort()
 			return
 		}
 		if p.resp == nil && p.finish == nil {
+			p.scratch.release()
 			continue // no response expected (acks=0)
 		}
 		select {
@@ -166,7 +206,8 @@ func (c *conn) handle(body []byte) (p pending, err error) {
 		return p, fmt.Errorf("decode %s v%d: %w", kmsg.NameForKey(h.key), h.version, err)
 	}
 	p.flexible = req.IsFlexible() && h.key != apiVersionsKey
-	r := &broker.Request{Key: h.key, Version: h.version, CorrelationID: h.corr, ClientID: h.clientID, Remote: c.nc.RemoteAddr(), ConnID: c.id}
+	p.scratch = &scratch{pool: &c.s.bufs}
+	r := &broker.Request{Key: h.key, Version: h.version, CorrelationID: h.corr, ClientID: h.clientID, Remote: c.nc.RemoteAddr(), ConnID: c.id, Scratch: p.scratch.get}
 	if err := c.safely(func() { p.resp, p.finish = api.Handle(c.ctx, r, req) }); err != nil {
 		return p, err
 	}
@@ -192,24 +233,27 @@ func (c *conn) writeLoop() {
 	defer close(c.drained)
 	defer c.cancel()
 	wr := bufio.NewWriterSize(c.nc, 64<<10)
-	var buf []byte
 	broken := false
 	for p := range c.queue {
 		if broken {
+			p.scratch.release()
 			continue // drain so the reader never blocks
 		}
 		resp := p.resp
 		if p.finish != nil {
 			if err := c.safely(func() { resp = p.finish(c.ctx) }); err != nil {
+				p.scratch.release()
 				c.abort()
 				broken = true
 				continue
 			}
 		}
 		if resp == nil {
+			p.scratch.release()
 			continue
 		}
 		resp.SetVersion(p.version)
+		buf := c.s.bufs.get(responseSizeHint(resp))
 		buf = append(buf[:0], 0, 0, 0, 0)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(p.corr))
 		if p.flexible {
@@ -217,7 +261,10 @@ func (c *conn) writeLoop() {
 		}
 		buf = resp.AppendTo(buf)
 		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-		if _, err := wr.Write(buf); err != nil {
+		p.scratch.release() // the response is encoded: borrowed buffers are free
+		_, err := wr.Write(buf) // bufio copies or writes through; buf is free after
+		c.s.bufs.put(buf)
+		if err != nil {
 			c.writeErr(err)
 			broken = true
 			continue
@@ -227,9 +274,6 @@ func (c *conn) writeLoop() {
 				c.writeErr(err)
 				broken = true
 			}
-		}
-		if cap(buf) > 1<<20 {
-			buf = nil // do not pin a large fetch buffer for the connection's life
 		}
 	}
 	if !broken {
@@ -242,4 +286,15 @@ func (c *conn) writeErr(err error) {
 		c.log.Debug("write failed", "err", err)
 	}
 	c.abort()
+}
+
+const produceKey = 0
+
+// peekKey reads the API key of the buffered frame body without consuming it.
+func peekKey(rd *bufio.Reader) int16 {
+	b, err := rd.Peek(2)
+	if err != nil {
+		return -1
+	}
+	return int16(binary.BigEndian.Uint16(b))
 }

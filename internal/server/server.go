@@ -68,6 +68,8 @@ type Server struct {
 	apis [apiTableSize]*broker.API // indexed by key; nil = not served
 	ln   net.Listener
 
+	bufs bufPool // produce frames and response buffers
+
 	nextConnID atomic.Uint64
 	nconns     atomic.Int64
 	closing    atomic.Bool // set by Close before the listener is closed

@@ -385,8 +385,14 @@ func findSegment(segs []*segment, offset int64) int {
 // offset below the log start or above leo: ErrOffsetOutOfRange. offset at
 // leo or at/after maxOffset: nil, nil. The bytes are the caller's.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
+	return l.ReadInto(nil, offset, maxBytes, maxOffset)
+}
+
+// ReadInto is Read appending to dst[:0], so callers can recycle buffers: the
+// result aliases dst when it fits in its capacity.
+func (l *Log) ReadInto(dst []byte, offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		out, err := l.read(offset, maxBytes, maxOffset)
+		out, err := l.read(dst[:0], offset, maxBytes, maxOffset)
 		// A segment deleted by retention under us: retry with fresh state.
 		if err != nil && errors.Is(err, fs.ErrClosed) && !l.closed.Load() && attempt < 3 {
 			continue
@@ -398,7 +404,7 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) 
 	}
 }
 
-func (l *Log) read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
+func (l *Log) read(out []byte, offset int64, maxBytes int, maxOffset int64) ([]byte, error) {
 	leo := l.leo.Load()
 	start := l.logStart.Load()
 	if offset < start || offset > leo {
@@ -413,7 +419,6 @@ func (l *Log) read(offset int64, maxBytes int, maxOffset int64) ([]byte, error) 
 	if i < 0 {
 		return nil, l.errorf("read", fmt.Errorf("offset %d below log start %d: %w", offset, l.logStart.Load(), ErrOffsetOutOfRange))
 	}
-	var out []byte
 	for ; i < len(segs); i++ {
 		seg := segs[i]
 		var more bool
