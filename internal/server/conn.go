@@ -261,7 +261,7 @@ func (c *conn) writeLoop() {
 		}
 		buf = resp.AppendTo(buf)
 		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
-		p.scratch.release() // the response is encoded: borrowed buffers are free
+		p.scratch.release()     // the response is encoded: borrowed buffers are free
 		_, err := wr.Write(buf) // bufio copies or writes through; buf is free after
 		c.s.bufs.put(buf)
 		if err != nil {
