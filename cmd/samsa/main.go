@@ -1,11 +1,14 @@
 // Command samsa is the one Samsa binary: `samsa serve` runs a broker; the
-// other commands come with the CLI. This package only turns flags and
-// SAMSA_* environment variables into each package's Config and wires them.
+// other commands come with the CLI. Called by one of Kafka's script names
+// (a link named kafka-topics.sh, kafka-console-consumer ...), it behaves as
+// that script. This package only turns flags and SAMSA_* environment
+// variables into each package's Config and wires them.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,18 +18,17 @@ import (
 )
 
 func main() {
+	if script := cli.KafkaScript(filepath.Base(os.Args[0])); script != nil {
+		os.Exit(cli.Run(script, os.Args[1:]))
+	}
 	root := &cobra.Command{
-		Use:           "samsa",
-		Short:         "Samsa: a Kafka-compatible event streaming platform in one binary",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "samsa",
+		Short: "Samsa: a Kafka-compatible event streaming platform in one binary",
 	}
 	root.AddCommand(newServeCmd())
 	root.AddCommand(cli.NewBenchCmd())
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "samsa:", err)
-		os.Exit(1)
-	}
+	cli.AddCommands(root)
+	os.Exit(cli.Run(root, os.Args[1:]))
 }
 
 // bindEnv lets SAMSA_<FLAG_NAME> set any flag the command line did not set,
