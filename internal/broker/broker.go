@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/meta"
 	"github.com/samsa-streaming/samsa/internal/storage"
 	"github.com/samsa-streaming/samsa/internal/txn"
@@ -39,6 +40,9 @@ type Config struct {
 	RetentionCheckInterval time.Duration
 	// FS replaces the OS file system for storage (tests); nil = the OS.
 	FS storage.FS
+	// Group configures the group coordinator; its Logger and TopicExists
+	// are set by Open.
+	Group group.Config
 	// Logger receives the broker's logs.
 	Logger *slog.Logger
 }
@@ -54,6 +58,7 @@ func DefaultConfig() Config {
 		Flush:                    storage.FlushDurable,
 		Log:                      storage.DefaultConfig(),
 		RetentionCheckInterval:   5 * time.Minute,
+		Group:                    group.DefaultConfig(),
 		Logger:                   slog.Default(),
 	}
 }
@@ -72,6 +77,11 @@ func (c Config) Validate() error {
 	case c.Logger == nil:
 		return errors.New("broker: logger is nil")
 	}
+	gc := c.Group
+	gc.Logger = c.Logger
+	if err := gc.Validate(); err != nil {
+		return err
+	}
 	return c.Log.Validate()
 }
 
@@ -84,6 +94,8 @@ type Broker struct {
 	meta  *meta.Store
 	store *storage.Manager
 	pids  *txn.ProducerIDs
+
+	groups *group.Coordinator // owns the groups of the local __consumer_offsets partitions
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -133,6 +145,16 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 		lock.release()
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
+	gcfg := cfg.Group
+	gcfg.Logger = cfg.Logger.With("component", "group")
+	gcfg.TopicExists = func(topic string) bool { return ms.State().Topic(topic) != nil }
+	groups, err := group.New(gcfg)
+	if err != nil {
+		store.Close()
+		ms.Close()
+		lock.release()
+		return nil, fmt.Errorf("start group coordinator: %w", err)
+	}
 	b := &Broker{
 		lock:   lock,
 		cfg:    cfg,
@@ -140,6 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 		meta:   ms,
 		store:  store,
 		pids:   txn.NewProducerIDs(ms),
+		groups: groups,
 		topics: make(map[string]*topicState),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -172,6 +195,9 @@ func (b *Broker) Close() error {
 	b.cancel()
 	b.wg.Wait()
 	var errs []error
+	if err := b.groups.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := b.store.Close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -221,6 +247,7 @@ func (b *Broker) reconcile() error {
 		b.mu.Lock()
 		delete(b.topics, name)
 		b.mu.Unlock()
+		b.topicDeleted(name)
 		for _, p := range ts.parts {
 			if p == nil {
 				continue
@@ -272,6 +299,7 @@ func (b *Broker) reconcile() error {
 		b.topics[name] = next
 		b.mu.Unlock()
 	}
+	b.handGroupLogs()
 	return errors.Join(errs...)
 }
 

@@ -94,6 +94,9 @@ func (b *Broker) appendPartition(topic string, rp *kmsg.ProduceRequestTopicParti
 	if acksErr != nil {
 		return storage.AppendResult{}, nil, acksErr
 	}
+	if t := b.meta.State().Topic(topic); t != nil && t.Internal {
+		return storage.AppendResult{}, nil, fail(errInvalidTopic, "Cannot append to internal topic %s", topic)
+	}
 	p, err := b.partition(topic, rp.Partition)
 	if err != nil {
 		return storage.AppendResult{}, nil, err
