@@ -5,7 +5,9 @@
 // topics.go (CreateTopics, DeleteTopics, CreatePartitions), configs.go
 // (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs), records.go
 // (DeleteRecords), producerid.go (InitProducerId), cluster.go
-// (DescribeCluster, DescribeLogDirs). Each file opens with the API key and
+// (DescribeCluster, DescribeLogDirs), groups.go (FindCoordinator and the
+// consumer-group APIs, answered by internal/group), msgset.go (the old
+// magic 0/1 message sets of Produce v0–v2 and Fetch v0–v3). Each file opens with the API key and
 // the versions served; APIs() returns the same registration the server
 // advertises through ApiVersions. errors.go is the one place that maps our
 // errors to Kafka error codes.
@@ -18,6 +20,7 @@
 // durable flush policy and the log end offset otherwise), leo the log end
 // offset, pid a producer ID.
 //
-// Imports: storage, meta, txn, server (for handler types), kmsg, kerr.
+// Imports: group, txn, meta, storage, kmsg, kerr. The server imports this
+// package for the handler types in api.go.
 // Lock order: Broker.mu before partition.mu.
 package broker

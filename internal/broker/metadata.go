@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/meta"
 )
 
@@ -118,6 +119,9 @@ func (b *Broker) metadataTopic(st *meta.State, t *meta.Topic) kmsg.MetadataRespo
 // autoCreate creates a topic with the broker defaults because a client asked
 // for it by name (auto.create.topics.enable).
 func (b *Broker) autoCreate(ctx context.Context, name string) (*meta.Topic, error) {
+	if name == group.OffsetsTopic {
+		return b.offsetsTopic(ctx) // internal and compacted, as FindCoordinator makes it
+	}
 	t, err := b.createTopic(ctx, topicSpec{name: name, partitions: -1, rf: -1}, false)
 	if errors.Is(err, meta.ErrTopicExists) {
 		if t := b.meta.State().Topic(name); t != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/samsa-streaming/samsa/internal/group"
 	"github.com/samsa-streaming/samsa/internal/meta"
 )
 
@@ -142,6 +143,12 @@ func (b *Broker) handleCreateTopics(ctx context.Context, r *Request, kreq kmsg.R
 			resp.Topics = append(resp.Topics, out)
 			continue
 		}
+		if rt.Topic == group.OffsetsTopic {
+			err := fail(errInvalidRequest, "Creation of internal topic %s is prohibited.", rt.Topic)
+			out.ErrorCode, out.ErrorMessage = errCode(err), errMessage(err)
+			resp.Topics = append(resp.Topics, out)
+			continue
+		}
 		spec := topicSpec{name: rt.Topic, partitions: rt.NumPartitions, rf: rt.ReplicationFactor}
 		for _, a := range rt.ReplicaAssignment {
 			_ = a.Partition // Kafka requires them in order 0..n-1; we take list order
@@ -218,6 +225,9 @@ func (b *Broker) deleteTopic(ctx context.Context, rt kmsg.DeleteTopicsRequestTop
 	}
 	name := t.Name
 	out.Topic, out.TopicID = &name, t.ID
+	if t.Internal {
+		return fail(errInvalidRequest, "Topic %s is an internal topic and cannot be deleted.", name)
+	}
 	if err := b.meta.DeleteTopic(ctx, name); err != nil {
 		if errors.Is(err, meta.ErrUnknownTopic) {
 			return errUnknownTopicOrPartition

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-streaming/samsa/internal/broker"
@@ -287,5 +288,35 @@ func TestSecondBrokerOnOneDataDirIsRefused(t *testing.T) {
 	_, err := broker.Open(context.Background(), b.Config)
 	if err == nil || !strings.Contains(err.Error(), "in use by another samsa process") {
 		t.Fatalf("second open: %v", err)
+	}
+}
+
+func TestInternalTopicCannotBeCreatedOrDeletedByClients(t *testing.T) {
+	b := samsatest.Start(t)
+	ctx := samsatest.Context(t, 20*time.Second)
+	adm := b.Admin()
+	res, _ := adm.CreateTopic(ctx, 1, 1, nil, "__consumer_offsets")
+	if !errors.Is(res.Err, kerr.InvalidRequest) {
+		t.Fatalf("create internal topic: %v", res.Err)
+	}
+	// A group lookup creates it, internal.
+	if _, err := adm.FetchOffsets(ctx, "some-group"); err != nil {
+		t.Fatalf("fetch offsets: %v", err)
+	}
+	td, err := adm.ListTopicsWithInternal(ctx, "__consumer_offsets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := td["__consumer_offsets"]; !d.IsInternal || len(d.Partitions) == 0 {
+		t.Fatalf("offsets topic: %+v", d)
+	}
+	del, _ := adm.DeleteTopics(ctx, "__consumer_offsets")
+	if !errors.Is(del["__consumer_offsets"].Err, kerr.InvalidRequest) {
+		t.Fatalf("delete internal topic: %v", del["__consumer_offsets"].Err)
+	}
+	// Producing to it is refused too.
+	err = b.Client().ProduceSync(ctx, &kgo.Record{Topic: "__consumer_offsets", Value: []byte("x")}).FirstErr()
+	if !errors.Is(err, kerr.InvalidTopicException) {
+		t.Fatalf("produce to internal topic: %v", err)
 	}
 }

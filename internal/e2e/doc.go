@@ -7,7 +7,11 @@
 //   - python_test.go: scripts in testdata/*.py use confluent-kafka-python
 //     (also librdkafka) for the AdminClient calls, a Producer with keys,
 //     headers, timestamps, codecs and idempotence, and an assign()ed
-//     Consumer (consumer groups are not served yet).
+//     Consumer.
+//   - groups_test.go: the lab's tasks 1–3 with confluent-kafka group
+//     consumers (testdata/groups_*.py), takeover after a consumer is
+//     killed, resume after a broker restart, static members, kcat -G, and a
+//     broker SIGKILL while a group commits.
 //   - sarama_test.go: IBM/sarama at Kafka versions 0.10.2, 2.1 and 3.6
 //     (old message formats through record batches): ClusterAdmin, sync
 //     producers with every acks and codec, idempotence, partition consumers,
