@@ -177,7 +177,11 @@ func waitAssigned(t testing.TB, b *samsatest.Broker, groupID string, partitions 
 	samsatest.Eventually(t, 30*time.Second, fmt.Sprintf("group %s stable with %d members owning %d partitions", groupID, len(cs), partitions), func() bool {
 		seen := map[int32]int{}
 		for _, c := range cs {
-			for _, p := range c.ownedPartitions() {
+			owned := c.ownedPartitions()
+			if len(owned) == 0 && len(cs) <= partitions {
+				return false // its assignment has not reached the client yet
+			}
+			for _, p := range owned {
 				seen[p]++
 			}
 		}
