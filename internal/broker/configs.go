@@ -61,7 +61,11 @@ func (b *Broker) resolveBroker(st *meta.State, name string) []configValue {
 		vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicDefaultBrokerConfig})
 	}
 	if v, ok := b.staticBrokerConfigs()[name]; ok {
-		vs = append(vs, configValue{v, kmsg.ConfigSourceStaticBrokerConfig})
+		// A static value equal to Kafka's default is reported as the
+		// default, as Kafka does for settings server.properties leaves out.
+		if def, _ := brokerDynamic(name); def == nil || def.def != v {
+			vs = append(vs, configValue{v, kmsg.ConfigSourceStaticBrokerConfig})
+		}
 	}
 	return vs
 }

@@ -38,7 +38,7 @@ func TestDescribeAndAlterTopicConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := configOf(t, rcs, "cfg", "retention.ms"); c.MaybeValue() != "604800000" || c.Source != kmsg.ConfigSourceStaticBrokerConfig {
+	if c := configOf(t, rcs, "cfg", "retention.ms"); c.MaybeValue() != "604800000" || c.Source != kmsg.ConfigSourceDefaultConfig {
 		t.Fatalf("retention.ms default: %+v", c)
 	}
 	if c := configOf(t, rcs, "cfg", "cleanup.policy"); c.MaybeValue() != "delete" {
