@@ -76,6 +76,8 @@ func OpenManager(cfg ManagerConfig) (*Manager, error) {
 		full:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 	}
+	_, statErr := m.fs.ReadDir(filepath.Join(cfg.Dir, topicsDir))
+	fresh := errors.Is(statErr, fs.ErrNotExist) // a new data directory: nothing to recover
 	if err := m.fs.MkdirAll(filepath.Join(cfg.Dir, topicsDir), 0o755); err != nil {
 		return nil, fmt.Errorf("open storage manager %s: %w", cfg.Dir, err)
 	}
@@ -99,7 +101,11 @@ func OpenManager(cfg ManagerConfig) (*Manager, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open storage manager: %w", err)
 	}
-	m.logger.Info("storage opened", "dir", cfg.Dir, "clean_shutdown", m.clean, "flush", cfg.Flush.String())
+	if fresh {
+		m.logger.Info("storage opened", "dir", cfg.Dir, "new_data_dir", true, "flush", cfg.Flush.String())
+	} else {
+		m.logger.Info("storage opened", "dir", cfg.Dir, "clean_shutdown", m.clean, "flush", cfg.Flush.String())
+	}
 	m.wg.Add(2)
 	go m.syncLoop()
 	go m.retentionLoop()
