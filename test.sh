@@ -11,6 +11,7 @@ quick=0
 
 need_pkgs=()
 command -v kcat >/dev/null 2>&1 || need_pkgs+=(kcat)
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_pkgs+=(python3-confluent-kafka)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -26,6 +26,7 @@ func main() {
 		Short: "Samsa: a Kafka-compatible event streaming platform in one binary",
 	}
 	root.AddCommand(newServeCmd())
+	root.AddCommand(newConsoleCmd())
 	root.AddCommand(cli.NewBenchCmd())
 	cli.AddCommands(root)
 	os.Exit(cli.Run(root, os.Args[1:]))

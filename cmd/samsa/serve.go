@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/samsa-streaming/samsa/internal/broker"
+	"github.com/samsa-streaming/samsa/internal/console"
 	"github.com/samsa-streaming/samsa/internal/server"
 	"github.com/samsa-streaming/samsa/internal/storage"
 )
@@ -24,6 +25,8 @@ import (
 func newServeCmd() *cobra.Command {
 	bc := broker.DefaultConfig()
 	sc := server.DefaultConfig()
+	cc := console.DefaultConfig()
+	var consoleListen string
 	var (
 		advertised, flush, logFormat, logLevel, debugListen string
 		shutdownTimeout                                     time.Duration
@@ -31,9 +34,10 @@ func newServeCmd() *cobra.Command {
 	bc.DataDir = defaultDataDir()
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run a broker",
-		Long: "Run a Kafka-compatible broker. Every flag can also be set with an environment\n" +
-			"variable: --data-dir is SAMSA_DATA_DIR, --listen is SAMSA_LISTEN, and so on.",
+		Short: "Run a broker and its web console",
+		Long: "Run a Kafka-compatible broker, and the web console for it on --console-listen.\n" +
+			"Every flag can also be set with an environment variable: --data-dir is\n" +
+			"SAMSA_DATA_DIR, --listen is SAMSA_LISTEN, and so on.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd.Flags()); err != nil {
@@ -51,13 +55,14 @@ func newServeCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("--flush %q: use durable (fsync before acks) or os (leave it to the page cache)", flush)
 			}
-			bc.Logger, sc.Logger = logger, logger
+			bc.Logger, sc.Logger, cc.Logger = logger, logger, logger
+			con := consoleOptions{cfg: cc, listen: consoleListen, required: cmd.Flags().Changed("console-listen")}
 			if debugListen != "" {
 				if err := serveDebug(debugListen, logger); err != nil {
 					return err
 				}
 			}
-			return serve(cmd.Context(), bc, sc, advertised, shutdownTimeout, logger)
+			return serve(cmd.Context(), bc, sc, con, advertised, shutdownTimeout, logger)
 		},
 	}
 	f := cmd.Flags()
@@ -84,6 +89,8 @@ func newServeCmd() *cobra.Command {
 	f.IntVar(&sc.MaxConns, "max-connections", sc.MaxConns, "client connections accepted at once")
 	f.IntVar(&sc.MaxInflight, "max-inflight", sc.MaxInflight, "requests read but not yet answered per connection")
 	f.DurationVar(&sc.IdleTimeout, "idle-timeout", sc.IdleTimeout, "close connections idle this long (0 = never)")
+	f.StringVar(&consoleListen, "console-listen", defaultConsoleListen, "address the web console binds; empty: no console ("+envName("console-listen")+")")
+	f.BoolVar(&cc.ReadOnly, "console-read-only", false, "the web console only shows; it refuses every change")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&debugListen, "debug-listen", "", "if set, serve Go's pprof profiles on this address (e.g. 127.0.0.1:6060)")
@@ -118,7 +125,14 @@ func newLogger(format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: use text or json", format)
 }
 
-func serve(parent context.Context, bc broker.Config, sc server.Config, advertised string, shutdownTimeout time.Duration, log *slog.Logger) error {
+// consoleOptions says whether and where serve runs the web console.
+type consoleOptions struct {
+	cfg      console.Config
+	listen   string // "": no console
+	required bool   // --console-listen was given: failing to listen is an error
+}
+
+func serve(parent context.Context, bc broker.Config, sc server.Config, con consoleOptions, advertised string, shutdownTimeout time.Duration, log *slog.Logger) error {
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -150,14 +164,38 @@ func serve(parent context.Context, bc broker.Config, sc server.Config, advertise
 	log.Info("samsa broker ready", "addr", net.JoinHostPort(host, strconv.Itoa(int(port))), "data_dir", bc.DataDir, "startup", time.Since(start).Round(time.Millisecond))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
+	var cs *consoleServer
+	var consoleErrc chan error // nil without a console: never ready
+	if con.listen != "" {
+		con.cfg.Brokers = []string{net.JoinHostPort(host, strconv.Itoa(int(port)))}
+		cs, err = startConsole(con.cfg, con.listen, log)
+		switch {
+		case err != nil && con.required:
+			srv.Close(context.Background())
+			b.Close()
+			return err
+		case err != nil:
+			// The default address is taken (another samsa, say): the broker
+			// is still useful without its console.
+			log.Warn("web console not started", "err", err)
+			err = nil
+		default:
+			consoleErrc = cs.errc
+		}
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	case err = <-errc:
 		log.Error("listener failed", "err", err)
+	case err = <-consoleErrc:
+		log.Error("console failed", "err", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	if cs != nil {
+		cs.Close(sctx)
+	}
 	srv.Close(sctx)
 	if cerr := b.Close(); cerr != nil {
 		log.Error("close broker", "err", cerr)

@@ -15,6 +15,7 @@ var allowed = map[string][]string{
 	"cmd/samsa":          {"*"},
 	"cmd/kfakepeer":      {},
 	"internal/cli":       {},
+	"internal/console":   {},
 	"internal/server":    {"internal/broker"},
 	"internal/broker":    {"internal/group", "internal/txn", "internal/meta", "internal/storage"},
 	"internal/group":     {"internal/meta", "internal/storage"},
@@ -23,6 +24,10 @@ var allowed = map[string][]string{
 	"internal/storage":   {},
 	"internal/samsatest": {"*"},
 	"internal/e2e":       {},
+
+	"examples/postoffice":        {},
+	"examples/badguys/api":       {},
+	"examples/badguys/processor": {},
 }
 
 // TestImportsPointDownAndPackagesHaveDocs checks the package map: every

@@ -1,0 +1,181 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/samsa-streaming/samsa/internal/samsatest"
+)
+
+// artifactsDir is where screenshots go: $SAMSA_ARTIFACTS if set (kept),
+// else a test temp dir.
+func artifactsDir(t *testing.T) string {
+	if d := os.Getenv("SAMSA_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestBrowserLabFlow is the lab's tour in a real browser: see the broker,
+// create post.office, produce with franz-go and see the count rise and
+// the record in Messages, produce from the form, and see a consumer group
+// with its members, their partitions and lag. It saves a screenshot of
+// each page.
+func TestBrowserLabFlow(t *testing.T) {
+	chromium := samsatest.RequireTool(t, "chromium", "chromium")
+	b := samsatest.Start(t, fastGroups)
+	srv := startConsole(t, b.Addr)
+	dir := artifactsDir(t)
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.WindowSize(1280, 900))
+	defer cancelAlloc()
+	bctx, cancelCtx := chromedp.NewContext(alloc)
+	defer cancelCtx()
+	// The first action starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
+	defer cancel()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// waitText reloads url until the text of sel satisfies ok.
+	waitText := func(url, sel, what string, ok func(string) bool) {
+		t.Helper()
+		samsatest.Eventually(t, 20*time.Second, what, func() bool {
+			do("load "+url, chromedp.Navigate(srv.URL+url), chromedp.WaitVisible(chromedp.CSS(sel)))
+			return ok(text(sel))
+		})
+	}
+
+	// Brokers: the broker and its address.
+	do("brokers page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.grid tbody tr")))
+	if s := text("table.grid"); !strings.Contains(s, b.Addr) || !strings.Contains(s, "controller") {
+		t.Errorf("brokers page shows %q, want %s as controller", s, b.Addr)
+	}
+	shot("01-brokers")
+
+	// Topics: empty, then create post.office from the form.
+	do("topics page", chromedp.Navigate(srv.URL+"/topics"), chromedp.WaitVisible(chromedp.CSS("#topics")))
+	if s := text("#topics"); !strings.Contains(s, "No topics yet") {
+		t.Errorf("empty topics page says %q", s)
+	}
+	do("create post.office",
+		chromedp.SendKeys(chromedp.CSS(`#create-topic input[name=name]`), "post.office"),
+		chromedp.Click(chromedp.CSS(`#create-topic button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="post.office"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#flash`)))
+	if s := text("#flash"); !strings.Contains(s, "Created topic post.office with 3 partitions") {
+		t.Errorf("create feedback = %q", s)
+	}
+	do("copy as CLI",
+		chromedp.SendKeys(chromedp.CSS(`#create-topic input[name=name]`), "orders"),
+		chromedp.SendKeys(chromedp.CSS(`#create-topic input[name=partitions]`), "6"),
+		chromedp.Click(chromedp.CSS(`#create-topic button[data-cli]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#create-topic .feedback pre`)))
+	if s := text(`#create-topic .feedback pre`); !strings.HasPrefix(s, "samsa topic create orders --partitions 6") {
+		t.Errorf("CLI command = %q", s)
+	}
+	shot("02-topics-created")
+
+	// Produce with franz-go: the count rises to 3.
+	cl := b.Client()
+	for i, to := range []string{"Alan Turing", "Grace Hopper", "Ada Lovelace"} {
+		produce(t, cl, &kgo.Record{Topic: "post.office", Key: fmt.Appendf(nil, "k%d", i),
+			Value:   fmt.Appendf(nil, `{"event":"new_envelope","to":%q,"message":"You are my role model"}`, to),
+			Headers: []kgo.RecordHeader{{Key: "source", Value: []byte("lab")}}})
+	}
+	waitText("/topics", `tr[data-name="post.office"] td.messages`, "message count 3", func(s string) bool { return strings.TrimSpace(s) == "3" })
+	shot("03-topics-count")
+
+	// Messages: the records, newest first, pretty JSON.
+	do("messages tab", chromedp.Navigate(srv.URL+"/topics/post.office?tab=messages"), chromedp.WaitVisible(chromedp.CSS("article.message")))
+	if s := text("#messages"); !strings.Contains(s, `"to": "Ada Lovelace"`) || !strings.Contains(s, "source: lab") {
+		t.Errorf("messages tab shows %q", s)
+	}
+	shot("04-messages")
+
+	// Produce from the form.
+	do("produce form",
+		chromedp.Click(chromedp.CSS(`#produce-card summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#produce textarea[name=value]`)),
+		chromedp.SendKeys(chromedp.CSS(`#produce input[name=key]`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`#produce textarea[name=value]`), `{"to":"Linus Torvalds"}`),
+		chromedp.Click(chromedp.CSS(`#produce button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if s := text("#flash"); !strings.HasPrefix(s, "Produced to partition") {
+		t.Errorf("produce feedback = %q", s)
+	}
+	do("messages after produce", chromedp.WaitVisible(chromedp.CSS("article.message")))
+	if s := text("#messages"); !strings.Contains(s, "Linus Torvalds") {
+		t.Errorf("produced record not in Messages: %q", s)
+	}
+	shot("05-messages-produced")
+
+	// A group of two consumers, offsets committed at 0 before they joined
+	// and never moved: each member holds some partitions, the lag is all 4.
+	adm := kadm.NewClient(cl)
+	offs := kadm.Offsets{}
+	for p := range int32(3) {
+		offs.Add(kadm.Offset{Topic: "post.office", Partition: p, At: 0, LeaderEpoch: -1})
+	}
+	if err := adm.CommitAllOffsets(ctxT(t), "mailroom", offs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c := b.Client(kgo.ConsumerGroup("mailroom"), kgo.ConsumeTopics("post.office"), kgo.DisableAutoCommit(),
+			kgo.ClientID(fmt.Sprintf("postman-%d", i+1)))
+		c.PollRecords(ctxT(t), 1) // joins the group
+	}
+	waitText("/consumers", "#group-mailroom", "two members holding partitions", func(s string) bool {
+		return strings.Contains(s, "postman-1") && strings.Contains(s, "postman-2") && strings.Contains(s, "Stable") && !strings.Contains(s, "no partitions")
+	})
+	if s := text("#group-mailroom h2 .lag"); strings.TrimSpace(s) != "4" {
+		t.Errorf("group lag = %q, want 4 (4 records, nothing committed past 0)", s)
+	}
+	shot("06-consumers")
+	do("topic consumers tab", chromedp.Navigate(srv.URL+"/topics/post.office?tab=consumers"), chromedp.WaitVisible(chromedp.CSS(`section.group[data-group="mailroom"]`)))
+	shot("07-topic-consumers")
+	do("partitions tab", chromedp.Navigate(srv.URL+"/topics/post.office"), chromedp.WaitVisible(chromedp.CSS("#partitions")))
+	shot("08-topic-partitions")
+	t.Logf("screenshots in %s", dir)
+}

@@ -1,0 +1,398 @@
+package console
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Errors callers (and the status codes of the API) branch on.
+var (
+	// ErrUnreachable: no broker answered within Config.RequestTimeout.
+	ErrUnreachable = errors.New("cluster unreachable")
+	// ErrNotFound: the topic or group does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrReadOnly: an action was asked of a read-only console.
+	ErrReadOnly = errors.New("the console is read-only (started with --console-read-only)")
+	// ErrBadRequest: the request itself is wrong (a missing name, a bad number).
+	ErrBadRequest = errors.New("bad request")
+)
+
+// Config configures a Console.
+type Config struct {
+	// Brokers are the bootstrap addresses (HOST:PORT) of the cluster.
+	Brokers []string
+	// ReadOnly refuses every action (create, delete, produce, reset).
+	ReadOnly bool
+	// RequestTimeout bounds each admin call and each page's gathering;
+	// when it passes without an answer the cluster is unreachable.
+	RequestTimeout time.Duration
+	// MaxMessages is the most records one Messages request returns.
+	MaxMessages int
+	// ScanRecords is the most records one Messages request reads, over
+	// all partitions, to find the ones that match its filters.
+	ScanRecords int
+	// MaxBodyBytes is the largest request body an action accepts.
+	MaxBodyBytes int64
+	// Logger receives lifecycle logs and, at Debug, each failed request.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults: a broker on 127.0.0.1:9092, 3 s per
+// admin call, 100 records per page out of at most 5000 read.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:        []string{"127.0.0.1:9092"},
+		RequestTimeout: 3 * time.Second,
+		MaxMessages:    100,
+		ScanRecords:    5000,
+		MaxBodyBytes:   1 << 20,
+		Logger:         slog.Default(),
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("console config: no brokers given")
+	}
+	for _, b := range c.Brokers {
+		if i := strings.LastIndex(b, ":"); i <= 0 || i == len(b)-1 {
+			return fmt.Errorf("console config: broker %q: give HOST:PORT", b)
+		}
+	}
+	switch {
+	case c.RequestTimeout <= 0:
+		return errors.New("console config: RequestTimeout must be > 0")
+	case c.MaxMessages <= 0:
+		return errors.New("console config: MaxMessages must be > 0")
+	case c.ScanRecords < c.MaxMessages:
+		return errors.New("console config: ScanRecords must be >= MaxMessages")
+	case c.MaxBodyBytes <= 0:
+		return errors.New("console config: MaxBodyBytes must be > 0")
+	case c.Logger == nil:
+		return errors.New("console config: Logger is nil")
+	}
+	return nil
+}
+
+// Console serves the web console for one cluster. It is an http.Handler;
+// the caller owns the HTTP server. Its state is set by New and read-only
+// afterwards, so handlers run concurrently without locks.
+type Console struct {
+	cfg   Config
+	cl    *kgo.Client  // shared by every admin call and produce
+	adm   *kadm.Client // wraps cl
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New makes a console for the cluster at cfg.Brokers. It does not connect
+// yet: pages connect on demand, so a console starts even when the cluster
+// is down. Close releases the client.
+func New(cfg Config) (*Console, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(clientOpts(cfg,
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RecordDeliveryTimeout(2*cfg.RequestTimeout),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("new kafka client: %w", err)
+	}
+	c := &Console{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), mux: http.NewServeMux()}
+	if c.pages, err = parsePages(); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	c.routes()
+	return c, nil
+}
+
+// clientOpts are the kgo options of every client the console makes: short
+// timeouts, so an unreachable cluster shows within seconds.
+func clientOpts(cfg Config, extra ...kgo.Opt) []kgo.Opt {
+	return append([]kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ClientID("samsa-console"),
+		kgo.DialTimeout(cfg.RequestTimeout),
+		kgo.RetryTimeout(cfg.RequestTimeout),
+		kgo.MetadataMinAge(250 * time.Millisecond),
+		kgo.MetadataMaxAge(10 * time.Second),
+	}, extra...)
+}
+
+// Close releases the Kafka client. Requests still running fail.
+func (c *Console) Close() { c.cl.Close() }
+
+// ServeHTTP serves the pages, the API and the static files.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
+
+// routes registers every page and endpoint; the README lists the API.
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/brokers", http.StatusFound)
+	})
+	c.mux.HandleFunc("GET /api/health", c.apiHealth)
+
+	c.mux.HandleFunc("GET /brokers", c.pageBrokers)
+	c.mux.HandleFunc("GET /api/brokers", c.apiBrokers)
+
+	c.mux.HandleFunc("GET /topics", c.pageTopics)
+	c.mux.HandleFunc("GET /api/topics", c.apiTopics)
+	c.mux.HandleFunc("POST /api/topics", c.action(c.createTopic))
+
+	c.mux.HandleFunc("GET /topics/{topic}", c.pageTopic)
+	c.mux.HandleFunc("GET /api/topics/{topic}", c.apiTopic)
+	c.mux.HandleFunc("DELETE /api/topics/{topic}", c.action(c.deleteTopic))
+	c.mux.HandleFunc("POST /api/topics/{topic}/partitions", c.action(c.setPartitions))
+	c.mux.HandleFunc("GET /api/topics/{topic}/messages", c.apiMessages)
+	c.mux.HandleFunc("POST /api/topics/{topic}/messages", c.action(c.produce))
+	c.mux.HandleFunc("GET /api/topics/{topic}/consumers", c.apiTopicConsumers)
+
+	c.mux.HandleFunc("GET /consumers", c.pageConsumers)
+	c.mux.HandleFunc("GET /api/groups", c.apiGroups)
+	c.mux.HandleFunc("DELETE /api/groups/{group}", c.action(c.deleteGroup))
+	c.mux.HandleFunc("POST /api/groups/{group}/reset", c.action(c.resetGroup))
+}
+
+// ctx bounds one page's or one action's calls to the cluster.
+func (c *Console) ctx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), c.cfg.RequestTimeout)
+}
+
+// metadata is the cluster's metadata (brokers, controller, every topic);
+// an error here means the cluster is unreachable.
+func (c *Console) metadata(ctx context.Context) (kadm.Metadata, error) {
+	m, err := c.adm.Metadata(ctx)
+	if err != nil {
+		return m, fmt.Errorf("%w (%s): %v", ErrUnreachable, strings.Join(c.cfg.Brokers, ","), err)
+	}
+	return m, nil
+}
+
+// health is the answer of GET /api/health.
+type health struct {
+	OK      bool     `json:"ok"`
+	Brokers []string `json:"bootstrap"`
+	Nodes   int      `json:"brokers"`
+}
+
+func (c *Console) apiHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := c.ctx(r)
+	defer cancel()
+	m, err := c.metadata(ctx)
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, health{OK: true, Brokers: c.cfg.Brokers, Nodes: len(m.Brokers)})
+}
+
+// actionFunc does one action (or, with cli set, only says the equivalent
+// command) and returns what the API answers.
+type actionFunc func(ctx context.Context, r *http.Request, cli bool) (actionResult, error)
+
+// actionResult is the answer of an action: a message for the user, or the
+// equivalent command.
+type actionResult struct {
+	Message string `json:"message,omitempty"`
+	CLI     string `json:"cli,omitempty"`
+}
+
+// action wraps an actionFunc: read-only check (a ?cli=1 preview is always
+// allowed), body limit, timeout, JSON answer.
+func (c *Console) action(f actionFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cli := r.URL.Query().Get("cli") == "1"
+		if c.cfg.ReadOnly && !cli {
+			c.fail(w, ErrReadOnly)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, c.cfg.MaxBodyBytes)
+		ctx, cancel := context.WithTimeout(r.Context(), 2*c.cfg.RequestTimeout)
+		defer cancel()
+		res, err := f(ctx, r, cli)
+		if err != nil {
+			c.fail(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// decodeBody reads a JSON request body into v.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
+	}
+	return nil
+}
+
+// kafkaError is an error the broker returned, with its message when it
+// sent one; its text is what the user sees.
+type kafkaError struct {
+	err error  // a *kerr.Error, usually
+	msg string // the broker's ErrorMessage; may be empty
+}
+
+func (e *kafkaError) Error() string {
+	var ke *kerr.Error
+	if errors.As(e.err, &ke) {
+		if e.msg != "" {
+			return ke.Message + ": " + e.msg
+		}
+		return ke.Message + ": " + ke.Description
+	}
+	if e.msg != "" {
+		return e.err.Error() + ": " + e.msg
+	}
+	return e.err.Error()
+}
+
+func (e *kafkaError) Unwrap() error { return e.err }
+
+// brokerErr wraps a broker error and its message; nil stays nil.
+func brokerErr(err error, msg string) error {
+	if err == nil {
+		return nil
+	}
+	return &kafkaError{err: err, msg: msg}
+}
+
+// status is the HTTP status for err.
+func status(err error) int {
+	var ke *kerr.Error
+	switch {
+	case errors.Is(err, ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrNotFound), errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.GroupIDNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrReadOnly):
+		return http.StatusForbidden
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return http.StatusConflict
+	case errors.As(err, &ke):
+		return http.StatusUnprocessableEntity
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// apiError is the answer of a failed API call.
+type apiError struct {
+	Error       string `json:"error"`
+	Unreachable bool   `json:"unreachable,omitempty"`
+}
+
+// fail answers err as JSON with its status.
+func (c *Console) fail(w http.ResponseWriter, err error) {
+	code := status(err)
+	c.cfg.Logger.Debug("console request failed", "err", err, "status", code)
+	writeJSON(w, code, apiError{Error: err.Error(), Unreachable: code == http.StatusServiceUnavailable})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v) // the client went away if this fails; nothing to do
+}
+
+// page is what every template gets: the layout's fields and the page's
+// own data.
+type page struct {
+	Title       string
+	Nav         string // brokers, topics or consumers: the highlighted tab
+	Cluster     string // the bootstrap addresses
+	ReadOnly    bool
+	Unreachable string // non-empty: the cluster did not answer; why
+	Error       string // non-empty: the page's data could not be gathered
+	Data        any
+}
+
+// parsePages parses layout.html with each page template.
+func parsePages() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"bytes":   humanBytes,
+		"add":     func(a, b int) int { return a + b },
+		"color":   func(i int) int { return i % 8 },
+		"join":    strings.Join,
+		"timefmt": func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000 MST") },
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"brokers", "topics", "topic", "consumers"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// render draws one page; err (if any) becomes the unreachable banner or
+// the page's error, with the matching status.
+func (c *Console) render(w http.ResponseWriter, name string, p page, err error) {
+	p.Cluster = strings.Join(c.cfg.Brokers, ",")
+	p.ReadOnly = c.cfg.ReadOnly
+	code := http.StatusOK
+	if err != nil {
+		code = status(err)
+		if code == http.StatusServiceUnavailable {
+			p.Unreachable = err.Error()
+		} else {
+			p.Error = err.Error()
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	if err := c.pages[name].Execute(w, p); err != nil {
+		c.cfg.Logger.Error("render console page", "page", name, "err", err)
+	}
+}
+
+// humanBytes writes n bytes as B, KiB, MiB ...
+func humanBytes(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f := float64(n)
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		f /= 1024
+		if f < 1024 {
+			return fmt.Sprintf("%.1f %s", f, u)
+		}
+	}
+	return fmt.Sprintf("%.1f PiB", f/1024)
+}

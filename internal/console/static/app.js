@@ -1,0 +1,154 @@
+// Samsa console: the little JavaScript the pages need. Forms and buttons
+// with data-api send JSON to the console's API and show its answer; a page
+// whose cluster is unreachable reloads itself when the cluster is back.
+"use strict";
+
+// formBody turns a form's fields into the JSON body of its API call.
+// Empty fields are left out (the server then uses its default); number
+// inputs become numbers; textareas with data-kind="map" or "list" hold
+// key=value lines.
+function formBody(form) {
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    const v = el.value;
+    if (el.dataset.kind === "map" || el.dataset.kind === "list") {
+      const pairs = v.split("\n").map(l => l.trim()).filter(l => l !== "").map(l => {
+        const i = l.indexOf("=");
+        return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1)];
+      });
+      if (pairs.length === 0) continue;
+      body[el.name] = el.dataset.kind === "map"
+        ? Object.fromEntries(pairs)
+        : pairs.map(([key, value]) => ({ key, value }));
+    } else if (el.type === "number") {
+      if (v !== "") body[el.name] = Number(v);
+    } else if (el.name !== "key" || v !== "") {
+      body[el.name] = v;
+    }
+  }
+  return body;
+}
+
+// call sends one API request and returns its parsed answer; a failed call
+// throws an Error with the server's message.
+async function call(method, url, body) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(url, opts);
+  } catch (e) {
+    throw new Error("the console did not answer: " + e.message);
+  }
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error(data.error || resp.status + " " + resp.statusText);
+  return data;
+}
+
+function show(feedback, cls, text, code) {
+  if (!feedback) { if (cls === "error") alert(text); return; }
+  feedback.className = "feedback " + cls;
+  feedback.textContent = text;
+  if (code) {
+    const pre = document.createElement("pre");
+    pre.textContent = code;
+    feedback.appendChild(pre);
+  }
+}
+
+// done reports a successful action: after a reload or redirect the
+// message shows at the top of the next page.
+function done(el, feedback, message) {
+  if (el.dataset.redirect !== undefined || el.dataset.reload !== undefined) {
+    sessionStorage.setItem("flash", message || "Done.");
+    if (el.dataset.redirect) location.href = el.dataset.redirect; else location.reload();
+    return;
+  }
+  show(feedback, "ok", message || "Done.");
+}
+
+document.addEventListener("submit", async ev => {
+  const form = ev.target;
+  if (!form.matches("form.action[data-api]")) return;
+  ev.preventDefault();
+  const feedback = form.querySelector(".feedback");
+  const button = form.querySelector("button[type=submit]");
+  if (form.dataset.confirm && !confirm(form.dataset.confirm)) return;
+  button.disabled = true;
+  show(feedback, "", "Working…");
+  try {
+    const res = await call(form.dataset.method || "POST", form.dataset.api, formBody(form));
+    done(form, feedback, res.message);
+  } catch (e) {
+    show(feedback, "error", e.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+document.addEventListener("click", async ev => {
+  const el = ev.target.closest("button");
+  if (!el) return;
+  if (el.hasAttribute("data-cli")) {
+    const form = el.closest("form");
+    const feedback = form.querySelector(".feedback");
+    try {
+      const res = await call(form.dataset.method || "POST", form.dataset.api + "?cli=1", formBody(form));
+      let copied = false;
+      try { await navigator.clipboard.writeText(res.cli); copied = true; } catch (e) { /* not allowed: show it only */ }
+      show(feedback, "ok", copied ? "Copied to the clipboard:" : "The same from a terminal:", res.cli);
+    } catch (e) {
+      show(feedback, "error", e.message);
+    }
+    return;
+  }
+  if (el.dataset.api && el.type !== "submit") {
+    ev.preventDefault();
+    if (el.dataset.confirm && !confirm(el.dataset.confirm)) return;
+    const form = el.closest("form");
+    const feedback = form ? form.querySelector(".feedback") : null;
+    el.disabled = true;
+    try {
+      const res = await call(el.dataset.method || "POST", el.dataset.api);
+      done(el, feedback, res.message);
+    } catch (e) {
+      show(feedback, "error", e.message);
+    } finally {
+      el.disabled = false;
+    }
+  }
+});
+
+// Search boxes with data-filter hide the rows whose data-name does not match.
+document.addEventListener("input", ev => {
+  const sel = ev.target.dataset && ev.target.dataset.filter;
+  if (!sel) return;
+  const q = ev.target.value.toLowerCase();
+  for (const row of document.querySelectorAll(sel + " tbody tr[data-name]")) {
+    row.hidden = !row.dataset.name.toLowerCase().includes(q);
+  }
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const msg = sessionStorage.getItem("flash");
+  if (msg) {
+    sessionStorage.removeItem("flash");
+    const flash = document.getElementById("flash");
+    flash.textContent = msg;
+    flash.hidden = false;
+  }
+  if (document.body.dataset.unreachable) {
+    const poll = async () => {
+      try {
+        const resp = await fetch("/api/health");
+        if (resp.ok) { location.reload(); return; }
+      } catch (e) { /* the console itself is down: keep trying */ }
+      setTimeout(poll, 2000);
+    };
+    setTimeout(poll, 2000);
+  }
+});
