@@ -130,7 +130,12 @@ func (p *processor) run(ctx context.Context, brokers, dbPath, topic, group strin
 				}
 				return err
 			}
-			if err := cl.CommitRecords(ctx, rec); err != nil {
+			// The result is in the database: commit even if we are being
+			// stopped right now, or the request is delivered again for nothing.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := cl.CommitRecords(cctx, rec)
+			cancel()
+			if err != nil {
 				return fmt.Errorf("commit %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
 			}
 		}
