@@ -6,7 +6,8 @@ package broker
 // FindCoordinator (key 10), v0–v4. v1 adds the key type (0 group, 1
 // transaction: COORDINATOR_NOT_AVAILABLE until transactions exist) and
 // error messages, v4 batched keys. The first lookup of a group creates
-// __consumer_offsets, as Kafka does.
+// __consumer_offsets, as Kafka does; a lookup names this broker only once
+// its coordinator has been handed the group's partition.
 // JoinGroup (key 11), v0–v9. v0 has no rebalance timeout (the session
 // timeout serves), v4 MEMBER_ID_REQUIRED, v5 static members, v7 the
 // protocol type in the answer, v8 a reason, v9 SkipAssignment (KIP-814).
@@ -159,7 +160,28 @@ func (b *Broker) findCoordinator(ctx context.Context, keyType int8, key string) 
 	if !ok {
 		return meta.Broker{}, fail(group.ErrCoordinatorNotAvailable, "partition %d of %s has no leader", p.ID, group.OffsetsTopic)
 	}
+	if br.ID == b.cfg.NodeID && !b.coordinates(p.ID) {
+		// The topic is in the metadata but its logs are still being
+		// opened (by the FindCoordinator that created it, or the
+		// metadata watcher): named now, this broker would answer the
+		// group's requests NOT_COORDINATOR. Catch up first.
+		err := b.reconcile()
+		switch {
+		case b.coordinates(p.ID):
+		case err != nil:
+			return meta.Broker{}, fail(group.ErrCoordinatorNotAvailable, "partition %d of %s is not open here: %v", p.ID, group.OffsetsTopic, err)
+		default:
+			return meta.Broker{}, fail(group.ErrCoordinatorNotAvailable, "partition %d of %s is not open here yet", p.ID, group.OffsetsTopic)
+		}
+	}
 	return br, nil
+}
+
+// coordinates reports whether the group coordinator has been handed
+// partition idx of __consumer_offsets (it may still be loading it).
+func (b *Broker) coordinates(idx int32) bool {
+	_, ok := b.groups.Loaded()[idx]
+	return ok
 }
 
 // clientHost is a member's host as Kafka shows it: "/" and the IP.

@@ -89,11 +89,12 @@ type consumer struct {
 	cl     *kgo.Client
 	dialer *severableDialer
 
-	mu       sync.Mutex // guards the fields below
-	owned    map[int32]bool
-	records  []*kgo.Record
-	revoked  [][]int32 // each revocation's partitions
-	assigned int       // assignment callbacks
+	mu          sync.Mutex // guards the fields below
+	owned       map[int32]bool
+	records     []*kgo.Record
+	revoked     [][]int32 // each revocation's partitions
+	assigned    int       // assignment callbacks
+	assignedGen int32     // generation of the last assignment callback; -1 before the first
 }
 
 func (c *consumer) ownedPartitions() []int32 {
@@ -107,6 +108,16 @@ func (c *consumer) ownedPartitions() []int32 {
 	return out
 }
 
+// generations returns the generation the client has joined and the one
+// its last assignment callback ran in. They are equal once the client has
+// finished taking its assignment for the generation it joined.
+func (c *consumer) generations() (joined, assigned int32) {
+	_, joined = c.cl.GroupMetadata()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return joined, c.assignedGen
+}
+
 func (c *consumer) received() []*kgo.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -116,12 +127,16 @@ func (c *consumer) received() []*kgo.Record {
 // startConsumer starts a group member on topic; it stops at cleanup.
 func startConsumer(t testing.TB, b *samsatest.Broker, groupID, topic, name string, opts ...kgo.Opt) *consumer {
 	t.Helper()
-	c := &consumer{name: name, dialer: &severableDialer{}, owned: map[int32]bool{}}
-	update := func(m map[string][]int32, add bool) {
+	c := &consumer{name: name, dialer: &severableDialer{}, owned: map[int32]bool{}, assignedGen: -1}
+	update := func(cl *kgo.Client, m map[string][]int32, add bool) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if add {
 			c.assigned++
+			// kgo calls OnPartitionsAssigned once per generation
+			// (even with nothing new), after that generation's
+			// revocations and before it can join the next one.
+			_, c.assignedGen = cl.GroupMetadata()
 		} else if len(m[topic]) > 0 {
 			c.revoked = append(c.revoked, slices.Clone(m[topic]))
 		}
@@ -144,9 +159,9 @@ func startConsumer(t testing.TB, b *samsatest.Broker, groupID, topic, name strin
 		kgo.RebalanceTimeout(10 * time.Second),
 		kgo.FetchMaxWait(200 * time.Millisecond),
 		kgo.RetryTimeout(3 * time.Second),
-		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { update(m, true) }),
-		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { update(m, false) }),
-		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { update(m, false) }),
+		kgo.OnPartitionsAssigned(func(_ context.Context, cl *kgo.Client, m map[string][]int32) { update(cl, m, true) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, cl *kgo.Client, m map[string][]int32) { update(cl, m, false) }),
+		kgo.OnPartitionsLost(func(_ context.Context, cl *kgo.Client, m map[string][]int32) { update(cl, m, false) }),
 	}
 	c.cl = samsatest.NewClient(t, b.Addr, append(base, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -170,11 +185,23 @@ func startConsumer(t testing.TB, b *samsatest.Broker, groupID, topic, name strin
 }
 
 // waitAssigned waits until the live consumers own every partition of the
-// topic exactly once and the group is Stable with that many members.
+// topic exactly once, have all joined the same generation and finished
+// their assignment callbacks in it, and the group is Stable with that many
+// members. Only then are the callback counts and revocations settled: a
+// member's callback for the generation that completed the assignment may
+// otherwise still run after the partitions look covered.
 func waitAssigned(t testing.TB, b *samsatest.Broker, groupID string, partitions int, cs ...*consumer) {
 	t.Helper()
 	adm := b.Admin()
 	samsatest.Eventually(t, 30*time.Second, fmt.Sprintf("group %s stable with %d members owning %d partitions", groupID, len(cs), partitions), func() bool {
+		gen := int32(-1)
+		for i, c := range cs {
+			joined, assigned := c.generations()
+			if joined != assigned || (i > 0 && joined != gen) {
+				return false // still rebalancing, or a callback is still to run
+			}
+			gen = joined
+		}
 		seen := map[int32]int{}
 		for _, c := range cs {
 			owned := c.ownedPartitions()
@@ -473,14 +500,26 @@ func TestGroupsResumeFromCommittedOffsetsAfterConsumerAndBrokerRestart(t *testin
 	}
 }
 
+// TestGroupsStaticMemberRestartKeepsAssignmentWithoutRebalance restarts a
+// static follower: a joins alone first, so it leads (a leader that rejoins
+// stays leader). The follower restarts, not the leader, because kgo as a
+// restarted static leader told to skip the assignment (KIP-814) computes
+// a plan anyway and forces a rebalance if it differs from the assignment
+// it got back. It computes from each member's metadata of its last
+// JoinGroup, whose owned partitions are out of date after a cooperative
+// rebalance, so it can differ, against Kafka as against us. The
+// coordinator's side of a restarted leader is in internal/group's
+// testdata/static.txt.
 func TestGroupsStaticMemberRestartKeepsAssignmentWithoutRebalance(t *testing.T) {
 	b := startGroupBroker(t)
 	createTopic(t, b, "static", 4)
 	long := kgo.SessionTimeout(10 * time.Second)
 	a := startConsumer(t, b, "statics", "static", "a", kgo.InstanceID("a"), long)
+	waitAssigned(t, b, "statics", 4, a)
 	bb := startConsumer(t, b, "statics", "static", "b", kgo.InstanceID("b"), long)
 	waitAssigned(t, b, "statics", 4, a, bb)
 	before := bb.ownedPartitions()
+	gen, _ := a.generations()
 	a.mu.Lock()
 	aAssigned, aRevoked := a.assigned, len(a.revoked)
 	a.mu.Unlock()
@@ -490,6 +529,9 @@ func TestGroupsStaticMemberRestartKeepsAssignmentWithoutRebalance(t *testing.T) 
 	waitAssigned(t, b, "statics", 4, a, b2)
 	if got := b2.ownedPartitions(); !slices.Equal(got, before) {
 		t.Errorf("restarted static member owns %v, before %v", got, before)
+	}
+	if got, _ := b2.generations(); got != gen {
+		t.Errorf("restarted static member joined generation %d, want the group's %d kept", got, gen)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -809,6 +851,69 @@ func TestGroupsErrorPaths(t *testing.T) {
 	lr := request[*kmsg.LeaveGroupResponse](t, b, leave)
 	if lr.ErrorCode != 0 || len(lr.Members) != 2 || lr.Members[0].ErrorCode != 0 || lr.Members[1].ErrorCode != kerr.UnknownMemberID.Code {
 		t.Errorf("leave: %+v", lr)
+	}
+}
+
+// TestGroupsFindCoordinatorNamesACoordinatorThatServesTheGroup asks for a
+// coordinator while the first FindCoordinator is still creating
+// __consumer_offsets: with 50 partitions the topic is in the metadata well
+// before their logs are open and handed to the coordinator. The broker
+// named must then serve the group; a NOT_COORDINATOR from it made the
+// bad-guys lab's processors (1s sessions) give up joining.
+func TestGroupsFindCoordinatorNamesACoordinatorThatServesTheGroup(t *testing.T) {
+	b := samsatest.Start(t) // Kafka's 50 partitions
+	ctx := samsatest.Context(t, 30*time.Second)
+	// Each request goes on a connection of its own: one connection
+	// answers in request order.
+	seed := func() *kgo.Broker { return b.Client().SeedBrokers()[0] }
+	find := func(key string) (int16, error) {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorKey, req.CoordinatorKeys = key, []string{key}
+		resp, err := req.RequestWith(ctx, seed())
+		if err != nil {
+			return 0, err
+		}
+		if len(resp.Coordinators) == 1 {
+			return resp.Coordinators[0].ErrorCode, nil
+		}
+		return resp.ErrorCode, nil
+	}
+	created := make(chan error, 1)
+	go func() {
+		_, err := find("first")
+		created <- err
+	}()
+	poll := seed()
+	for listed := false; !listed; {
+		resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, poll)
+		if err != nil {
+			t.Fatalf("metadata: %v", err)
+		}
+		for _, mt := range resp.Topics {
+			listed = listed || mt.Topic != nil && *mt.Topic == group.OffsetsTopic
+		}
+	}
+	select {
+	case err := <-created:
+		t.Fatalf("%s was set up before it showed in the metadata (%v): nothing to race with", group.OffsetsTopic, err)
+	default:
+	}
+	code, err := find("second")
+	if err != nil || code != 0 {
+		t.Fatalf("find the coordinator while %s is set up: %v, %v", group.OffsetsTopic, kerr.ErrorForCode(code), err)
+	}
+	req := kmsg.NewPtrDescribeGroupsRequest()
+	req.Groups = []string{"second"}
+	resp, err := req.RequestWith(ctx, seed())
+	if err != nil {
+		t.Fatalf("describe: %v", err)
+	}
+	// Loading is a coordinator's answer to retry; not being one is not.
+	if code := resp.Groups[0].ErrorCode; code != 0 && code != kerr.CoordinatorLoadInProgress.Code {
+		t.Errorf("the coordinator FindCoordinator named answers the group with %v", kerr.ErrorForCode(code))
+	}
+	if err := <-created; err != nil {
+		t.Errorf("first FindCoordinator: %v", err)
 	}
 }
 

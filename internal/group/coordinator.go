@@ -54,6 +54,7 @@ type shard struct {
 
 	mu       sync.Mutex // guards the fields below
 	loading  bool       // replay running: requests get ErrCoordinatorLoadInProgress
+	loaded   bool       // the load has finished: sessions armed, first cleanup queued
 	unloaded bool       // taken away: requests get ErrNotCoordinator
 	groups   map[string]*group
 
@@ -200,14 +201,16 @@ func (c *Coordinator) UnloadAll() {
 }
 
 // Loaded reports, for each partition handed over, whether it has finished
-// loading.
+// loading: its groups are served, their members' session timers are armed
+// and the cleanup that follows a load has queued its tombstones. Requests
+// are served a little earlier, as soon as the replay is done.
 func (c *Coordinator) Loaded() map[int32]bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make(map[int32]bool, len(c.shards))
 	for idx, s := range c.shards {
 		s.mu.Lock()
-		out[idx] = !s.loading
+		out[idx] = s.loaded
 		s.mu.Unlock()
 	}
 	return out
@@ -406,6 +409,12 @@ func (c *Coordinator) load(s *shard) {
 		return
 	}
 	groups := rs.build(s)
+	// Once published the map is the shard's, which Join adds to under
+	// s.mu: what is left to do here walks a list of the replayed groups.
+	replayed := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		replayed = append(replayed, g)
+	}
 	s.mu.Lock()
 	if s.unloaded {
 		s.mu.Unlock()
@@ -414,13 +423,16 @@ func (c *Coordinator) load(s *shard) {
 	s.groups = groups
 	s.loading = false
 	s.mu.Unlock()
-	for _, g := range groups {
+	for _, g := range replayed {
 		g.mu.Lock()
 		for _, m := range g.memberList() {
 			g.touchLocked(m, m.sessionTimeout)
 		}
 		g.mu.Unlock()
 	}
-	c.log.Info("loaded group partition", "topic", OffsetsTopic, "partition", s.index, "groups", len(groups), "records", records, "offset", off, "duration", time.Since(start).Round(time.Microsecond))
+	c.log.Info("loaded group partition", "topic", OffsetsTopic, "partition", s.index, "groups", len(replayed), "records", records, "offset", off, "duration", time.Since(start).Round(time.Microsecond))
 	c.cleanupShard(s)
+	s.mu.Lock()
+	s.loaded = true
+	s.mu.Unlock()
 }

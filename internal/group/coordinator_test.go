@@ -193,6 +193,89 @@ func TestConcurrentMembersKeepInvariants(t *testing.T) {
 	}
 }
 
+// TestJoinWhileLoadArmsSessions joins new groups while a load arms the
+// session timers of the groups it replayed: the load must not walk the
+// shard's group map, which Join adds to once the groups are served. Under
+// -race this failed with a data race on that map (without -race, Go may
+// stop with "concurrent map iteration and map write").
+func TestJoinWhileLoadArmsSessions(t *testing.T) {
+	c1, l := openTestCoordinator(t, storage.FlushOS, nil)
+	join := func(c *Coordinator, group string) JoinResult {
+		t.Helper()
+		select {
+		case r := <-c.Join(JoinRequest{Group: group, ClientID: "c", ProtocolType: "consumer", Protocols: []Protocol{{Name: "range", Metadata: []byte("x")}},
+			SessionTimeout: time.Minute, RebalanceTimeout: time.Minute}):
+			return r
+		case <-time.After(20 * time.Second):
+			t.Fatalf("join %s: no answer", group)
+			return JoinResult{}
+		}
+	}
+	// Enough Stable groups that arming their sessions takes a while.
+	const replayed = 2000
+	for i := range replayed {
+		g := fmt.Sprintf("g%d", i)
+		r := join(c1, g)
+		if r.Err != nil {
+			t.Fatalf("join %s: %v", g, r.Err)
+		}
+		if sr := <-c1.Sync(SyncRequest{Group: g, MemberID: r.MemberID, Generation: r.Generation, Assignments: map[string][]byte{r.MemberID: []byte("p")}}); sr.Err != nil {
+			t.Fatalf("sync %s: %v", g, sr.Err)
+		}
+	}
+	if err := c1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := DefaultConfig()
+	cfg.MinSessionTimeout = 10 * time.Millisecond
+	cfg.InitialRebalanceDelay = 0
+	c2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c2.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	c2.Load(Partition{Log: l, Count: 1})
+	joined := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; !c2.Loaded()[0]; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("not loaded after 20s")
+		}
+		r := join(c2, fmt.Sprintf("new%d", i))
+		switch {
+		case r.Err == nil:
+			joined++
+		case !errors.Is(r.Err, ErrCoordinatorLoadInProgress):
+			t.Fatalf("join during the load: %v", r.Err)
+		}
+	}
+	t.Logf("%d groups joined while the load armed %d groups' sessions", joined, replayed)
+	if joined == 0 {
+		t.Fatal("no group joined before the load finished: nothing raced with it")
+	}
+	groups, err := c2.loadedShards()[0].groupList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != replayed+joined {
+		t.Errorf("%d groups after the load, want %d replayed and %d joined", len(groups), replayed, joined)
+	}
+	for _, g := range groups {
+		g.mu.Lock()
+		for _, m := range g.members {
+			if m.timer == nil {
+				t.Errorf("group %s: member %s has no session timer", g.id, m.id)
+			}
+		}
+		g.mu.Unlock()
+	}
+}
+
 // BenchmarkCommitOffsets measures one member's synchronous commits through
 // the coordinator and the log, with each flush policy.
 func BenchmarkCommitOffsets(b *testing.B) {

@@ -31,6 +31,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*.txt with the actual 
 // separated by blank lines. Requests that wait (join, sync, commit,
 // delete-offsets, delete-groups) take a NAME; each block prints the named
 // requests answered during it, then the state of the group it names.
+// Commits and deletions wait for nothing but their writes, so each block
+// waits for their answers once its writes are durable; joins and syncs
+// may stay waiting across blocks.
 // After every block the group invariants are checked. Commands:
 //
 //	setup initial-delay= min-session= max-session= max-size= retention= check-interval=
@@ -108,7 +111,7 @@ func parseScript(t *testing.T, file string) []scriptBlock {
 
 func runScript(t *testing.T, file string) {
 	blocks := parseScript(t, file)
-	env := &scriptEnv{t: t, dir: t.TempDir(), clock: newManualClock(), reqs: map[string]func() (string, bool){}, gone: map[string]bool{}}
+	env := &scriptEnv{t: t, dir: t.TempDir(), clock: newManualClock(), reqs: map[string]scriptReq{}, gone: map[string]bool{}}
 	t.Cleanup(env.close)
 	var out strings.Builder
 	failed := false
@@ -148,8 +151,40 @@ type scriptEnv struct {
 	log   *storage.Log
 	c     *Coordinator
 	seq   int
-	reqs  map[string]func() (string, bool) // named requests still waiting
-	gone  map[string]bool                  // topics deleted
+	reqs  map[string]scriptReq // named requests still waiting
+	gone  map[string]bool      // topics deleted
+}
+
+// scriptReq is a named request whose answer has not been printed yet.
+type scriptReq struct {
+	// poll returns the answer if it has arrived; with a non-nil wait it
+	// waits for it until wait fires.
+	poll func(wait <-chan time.Time) (string, bool)
+	// durable: the request waits only for its writes to be durable, so
+	// its answer is owed once settle returns. It may still be on its
+	// way then: DeleteGroups answers from a goroutine of its own after
+	// the write loop has released the write.
+	durable bool
+}
+
+// recv takes a value from ch if one is there, else waits for one until
+// wait fires (not at all for a nil wait).
+func recv[T any](ch <-chan T, wait <-chan time.Time) (T, bool) {
+	select {
+	case v := <-ch:
+		return v, true
+	default:
+	}
+	var zero T
+	if wait == nil {
+		return zero, false
+	}
+	select {
+	case v := <-ch:
+		return v, true
+	case <-wait:
+		return zero, false
+	}
 }
 
 func (e *scriptEnv) open() {
@@ -202,8 +237,8 @@ func (e *scriptEnv) close() {
 	e.c = nil
 }
 
-// settle waits until no write awaits durability, so every answer that
-// depends only on the disk has been delivered.
+// settle waits until no write awaits durability: every answer that
+// depends only on the disk is then owed (answered waits for those).
 func (e *scriptEnv) settle() {
 	deadline := time.Now().Add(10 * time.Second)
 	for len(e.c.slots) > 0 {
@@ -237,9 +272,9 @@ func (e *scriptEnv) run(line string) string {
 	var out []string
 	switch cmd {
 	case "join":
-		e.add(name, e.join(args))
+		e.add(name, scriptReq{poll: e.join(args)})
 	case "sync":
-		e.add(name, e.sync(args))
+		e.add(name, scriptReq{poll: e.sync(args)})
 	case "heartbeat":
 		err := e.c.Heartbeat(HeartbeatRequest{Group: args["group"], MemberID: args["member"], InstanceID: optString(args, "instance"), Generation: int32(atoi(args["gen"]))})
 		out = append(out, "heartbeat: "+errName(err))
@@ -258,7 +293,7 @@ func (e *scriptEnv) run(line string) string {
 		}
 		out = append(out, s)
 	case "commit":
-		e.add(name, e.commit(args))
+		e.add(name, scriptReq{poll: e.commit(args), durable: true})
 	case "fetch":
 		var parts []TopicPartition
 		if p, ok := args["parts"]; ok {
@@ -276,36 +311,34 @@ func (e *scriptEnv) run(line string) string {
 	case "delete-offsets":
 		parts := parseParts(args["parts"])
 		ch := e.c.DeleteOffsets(args["group"], parts)
-		e.add(name, func() (string, bool) {
-			select {
-			case r := <-ch:
-				if r.Err != nil {
-					return errName(r.Err), true
-				}
-				s := "ok"
-				for i, tp := range parts {
-					s += fmt.Sprintf(" %s/%d=%s", tp.Topic, tp.Partition, errName(r.PartitionErrs[i]))
-				}
-				return s, true
-			default:
+		e.add(name, scriptReq{durable: true, poll: func(wait <-chan time.Time) (string, bool) {
+			r, ok := recv(ch, wait)
+			if !ok {
 				return "", false
 			}
-		})
+			if r.Err != nil {
+				return errName(r.Err), true
+			}
+			s := "ok"
+			for i, tp := range parts {
+				s += fmt.Sprintf(" %s/%d=%s", tp.Topic, tp.Partition, errName(r.PartitionErrs[i]))
+			}
+			return s, true
+		}})
 	case "delete-groups":
 		groups := splitList(args["groups"])
 		ch := e.c.DeleteGroups(groups)
-		e.add(name, func() (string, bool) {
-			select {
-			case errs := <-ch:
-				s := "ok"
-				for i, g := range groups {
-					s += fmt.Sprintf(" %s=%s", g, errName(errs[i]))
-				}
-				return s, true
-			default:
+		e.add(name, scriptReq{durable: true, poll: func(wait <-chan time.Time) (string, bool) {
+			errs, ok := recv(ch, wait)
+			if !ok {
 				return "", false
 			}
-		})
+			s := "ok"
+			for i, g := range groups {
+				s += fmt.Sprintf(" %s=%s", g, errName(errs[i]))
+			}
+			return s, true
+		}})
 	case "describe":
 		d, err := e.c.Describe(args["group"])
 		s := fmt.Sprintf("describe: %s state=%s type=%s protocol=%s", errName(err), d.State, d.ProtocolType, d.Protocol)
@@ -373,24 +406,35 @@ func (e *scriptEnv) setup(args map[string]string) {
 	}
 }
 
-func (e *scriptEnv) add(name string, poll func() (string, bool)) {
+func (e *scriptEnv) add(name string, r scriptReq) {
 	if name == "" {
 		e.t.Fatal("request needs a NAME")
 	}
-	e.reqs[name] = poll
+	e.reqs[name] = r
 }
 
-// answered polls the named requests: answered ones are printed and
-// forgotten, new ones still waiting are printed as waiting once.
+// answered polls the named requests after settle: answered ones are
+// printed and forgotten. Durable-only requests are owed an answer by
+// now, so it waits for theirs.
 func (e *scriptEnv) answered() []string {
 	var names []string
 	for n := range e.reqs {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	var out []string
 	for _, n := range names {
-		s, ok := e.reqs[n]()
+		r := e.reqs[n]
+		var wait <-chan time.Time
+		if r.durable {
+			wait = deadline.C
+		}
+		s, ok := r.poll(wait)
+		if !ok && r.durable {
+			e.t.Fatalf("%s: no answer 10s after its writes were durable", n)
+		}
 		if ok {
 			out = append(out, n+": "+s)
 			delete(e.reqs, n)
@@ -399,7 +443,7 @@ func (e *scriptEnv) answered() []string {
 	return out
 }
 
-func (e *scriptEnv) join(args map[string]string) func() (string, bool) {
+func (e *scriptEnv) join(args map[string]string) func(wait <-chan time.Time) (string, bool) {
 	v := atoi(or(args["v"], "9"))
 	req := JoinRequest{
 		Group:                  args["group"],
@@ -418,31 +462,30 @@ func (e *scriptEnv) join(args map[string]string) func() (string, bool) {
 		req.Protocols = append(req.Protocols, Protocol{Name: n, Metadata: scriptMetadata(md)})
 	}
 	ch := e.c.Join(req)
-	return func() (string, bool) {
-		select {
-		case r := <-ch:
-			if r.Err != nil {
-				return fmt.Sprintf("%s member=%s", errName(r.Err), r.MemberID), true
-			}
-			s := fmt.Sprintf("ok member=%s gen=%d leader=%s protocol=%s", r.MemberID, r.Generation, r.LeaderID, deref(r.Protocol))
-			if r.SkipAssignment {
-				s += " skip-assignment"
-			}
-			if r.Members != nil {
-				var ms []string
-				for _, m := range r.Members {
-					ms = append(ms, fmt.Sprintf("%s:%s", m.MemberID, fmtMetadata(m.Metadata)))
-				}
-				s += " members=[" + strings.Join(ms, " ") + "]"
-			}
-			return s, true
-		default:
+	return func(wait <-chan time.Time) (string, bool) {
+		r, ok := recv(ch, wait)
+		if !ok {
 			return "", false
 		}
+		if r.Err != nil {
+			return fmt.Sprintf("%s member=%s", errName(r.Err), r.MemberID), true
+		}
+		s := fmt.Sprintf("ok member=%s gen=%d leader=%s protocol=%s", r.MemberID, r.Generation, r.LeaderID, deref(r.Protocol))
+		if r.SkipAssignment {
+			s += " skip-assignment"
+		}
+		if r.Members != nil {
+			var ms []string
+			for _, m := range r.Members {
+				ms = append(ms, fmt.Sprintf("%s:%s", m.MemberID, fmtMetadata(m.Metadata)))
+			}
+			s += " members=[" + strings.Join(ms, " ") + "]"
+		}
+		return s, true
 	}
 }
 
-func (e *scriptEnv) sync(args map[string]string) func() (string, bool) {
+func (e *scriptEnv) sync(args map[string]string) func(wait <-chan time.Time) (string, bool) {
 	req := SyncRequest{Group: args["group"], MemberID: args["member"], InstanceID: optString(args, "instance"), Generation: int32(atoi(args["gen"])), ProtocolType: optString(args, "type"), Protocol: optString(args, "protocol")}
 	if a, ok := args["assign"]; ok {
 		req.Assignments = map[string][]byte{}
@@ -452,20 +495,19 @@ func (e *scriptEnv) sync(args map[string]string) func() (string, bool) {
 		}
 	}
 	ch := e.c.Sync(req)
-	return func() (string, bool) {
-		select {
-		case r := <-ch:
-			if r.Err != nil {
-				return errName(r.Err), true
-			}
-			return fmt.Sprintf("ok assignment=%s protocol=%s", r.Assignment, deref(r.Protocol)), true
-		default:
+	return func(wait <-chan time.Time) (string, bool) {
+		r, ok := recv(ch, wait)
+		if !ok {
 			return "", false
 		}
+		if r.Err != nil {
+			return errName(r.Err), true
+		}
+		return fmt.Sprintf("ok assignment=%s protocol=%s", r.Assignment, deref(r.Protocol)), true
 	}
 }
 
-func (e *scriptEnv) commit(args map[string]string) func() (string, bool) {
+func (e *scriptEnv) commit(args map[string]string) func(wait <-chan time.Time) (string, bool) {
 	req := CommitRequest{
 		Group:              args["group"],
 		MemberID:           args["member"],
@@ -481,17 +523,16 @@ func (e *scriptEnv) commit(args map[string]string) func() (string, bool) {
 		req.Offsets = append(req.Offsets, OffsetCommit{TopicPartition: parseParts(tp)[0], Offset: int64(atoi(off)), LeaderEpoch: -1, Metadata: args["meta"]})
 	}
 	ch := e.c.CommitOffsets(req)
-	return func() (string, bool) {
-		select {
-		case errs := <-ch:
-			s := "commit"
-			for i, o := range req.Offsets {
-				s += fmt.Sprintf(" %s/%d=%s", o.Topic, o.Partition, errName(errs[i]))
-			}
-			return s, true
-		default:
+	return func(wait <-chan time.Time) (string, bool) {
+		errs, ok := recv(ch, wait)
+		if !ok {
 			return "", false
 		}
+		s := "commit"
+		for i, o := range req.Offsets {
+			s += fmt.Sprintf(" %s/%d=%s", o.Topic, o.Partition, errName(errs[i]))
+		}
+		return s, true
 	}
 }
 
