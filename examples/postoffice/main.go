@@ -237,7 +237,16 @@ func startAtEnd(ctx context.Context, seeds []string, topic string, groups []stri
 // produce sends cfg.rate letters per second until ctx ends (or cfg.count
 // letters were sent). It prints nothing, like the lab's producer thread.
 func produce(ctx context.Context, seeds []string, cfg config) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(cfg.topic))
+	// Letters with a key go to the partition of the key's murmur2 hash (as
+	// every Kafka client does); letters without one go round robin, so they
+	// spread over the partitions one by one — like librdkafka's default for
+	// keyless records in the lab's Python program. (franz-go's own default
+	// would stick to one partition for 64 KiB of letters at a time.)
+	partitioner := kgo.RoundRobinPartitioner()
+	if cfg.mode == "keyed" {
+		partitioner = kgo.StickyKeyPartitioner(nil)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(cfg.topic), kgo.RecordPartitioner(partitioner))
 	if err != nil {
 		return fmt.Errorf("producer: %w", err)
 	}
