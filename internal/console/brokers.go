@@ -69,7 +69,7 @@ func (c *Console) brokers(ctx context.Context) (brokersView, error) {
 			}
 		}
 	}
-	dirs, err := c.adm.DescribeAllLogDirs(ctx, nil)
+	dirs, err := clusterOf(ctx).adm.DescribeAllLogDirs(ctx, nil)
 	for _, b := range v.Brokers {
 		if err != nil {
 			byID[b.ID].LogDirsErr = err.Error()
@@ -111,5 +111,5 @@ func (c *Console) pageBrokers(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	v, err := c.brokers(ctx)
-	c.render(w, "brokers", page{Title: "Brokers", Nav: "brokers", Data: v}, err)
+	c.render(w, r, "brokers", page{Title: "Brokers", Nav: "brokers", Data: v}, err)
 }

@@ -57,7 +57,10 @@ func TestBrowserLabFlow(t *testing.T) {
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+			dctx, dc := context.WithTimeout(bctx, 5*time.Second)
+			defer dc()
+			s, _ := chromedp.Run(dctx, chromedp.Evaluate[string](`location.href + " | " + document.body.innerText.slice(0, 600)`))
+			t.Fatalf("%s: %v; page: %s", what, err, s)
 		}
 	}
 	text := func(sel string) string {
@@ -151,8 +154,22 @@ func TestBrowserLabFlow(t *testing.T) {
 	}
 	shot("05-messages-produced")
 
+	// Live tail: a record produced while tailing appears at the top.
+	do("start the live tail", chromedp.Click(chromedp.CSS("#tail-toggle")))
+	samsatest.Eventually(t, 10*time.Second, "the tail to be ready", func() bool { return strings.HasPrefix(text("#tail-status"), "Tailing") })
+	produce(t, cl, &kgo.Record{Topic: "post.office", Value: []byte(`{"to":"Margaret Hamilton"}`)})
+	do("tailed record", chromedp.WaitVisible(chromedp.CSS("#messages article.message.tailed")))
+	if s := text("#messages article.message:first-child"); !strings.Contains(s, "Margaret Hamilton") {
+		t.Errorf("first message while tailing = %q, want the tailed record", s)
+	}
+	if s := text("#tail-status"); s != "Tailing: 1 new record." {
+		t.Errorf("tail status = %q", s)
+	}
+	shot("05b-messages-live-tail")
+	do("stop the live tail", chromedp.Click(chromedp.CSS("#tail-toggle")))
+
 	// A group of two consumers, offsets committed at 0 before they joined
-	// and never moved: each member holds some partitions, the lag is all 4.
+	// and never moved: each member holds some partitions, the lag is all 5.
 	adm := kadm.NewClient(cl)
 	offs := kadm.Offsets{}
 	for p := range int32(3) {
@@ -169,13 +186,53 @@ func TestBrowserLabFlow(t *testing.T) {
 	waitText("/consumers", "#group-mailroom", "two members holding partitions", func(s string) bool {
 		return strings.Contains(s, "postman-1") && strings.Contains(s, "postman-2") && strings.Contains(s, "Stable") && !strings.Contains(s, "no partitions")
 	})
-	if s := text("#group-mailroom h2 .lag"); strings.TrimSpace(s) != "4" {
-		t.Errorf("group lag = %q, want 4 (4 records, nothing committed past 0)", s)
+	if s := text("#group-mailroom h2 .lag"); strings.TrimSpace(s) != "5" {
+		t.Errorf("group lag = %q, want 5 (5 records, nothing committed past 0)", s)
 	}
 	shot("06-consumers")
 	do("topic consumers tab", chromedp.Navigate(srv.URL+"/topics/post.office?tab=consumers"), chromedp.WaitVisible(chromedp.CSS(`section.group[data-group="mailroom"]`)))
 	shot("07-topic-consumers")
 	do("partitions tab", chromedp.Navigate(srv.URL+"/topics/post.office"), chromedp.WaitVisible(chromedp.CSS("#partitions")))
 	shot("08-topic-partitions")
+
+	// Clusters: a second cluster, validated (a closed port fails, its
+	// broker answers), added, switched to from the header: its topics.
+	b2 := samsatest.Start(t)
+	if _, err := b2.Admin().CreateTopic(ctxT(t), 1, 1, nil, "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	dead := closedAddr(t)
+	do("validate a closed port", chromedp.Navigate(srv.URL+"/clusters"), chromedp.WaitVisible(chromedp.CSS("#add-cluster")),
+		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=name]`), "second"),
+		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=bootstrap]`), dead),
+		chromedp.Click(chromedp.CSS(`#add-cluster button[data-validate]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#add-cluster .feedback.error`)))
+	if s := text(`#add-cluster .feedback`); !strings.Contains(s, "cluster unreachable") || !strings.Contains(s, dead) {
+		t.Errorf("validate %s says %q", dead, s)
+	}
+	do("validate the second broker",
+		chromedp.SetValue(chromedp.CSS(`#add-cluster input[name=bootstrap]`), b2.Addr),
+		chromedp.Click(chromedp.CSS(`#add-cluster button[data-validate]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#add-cluster .feedback.ok`)))
+	if s := text(`#add-cluster .feedback`); !strings.HasPrefix(s, "Connected: 1 broker(s), cluster id ") {
+		t.Errorf("validate %s says %q", b2.Addr, s)
+	}
+	shot("09-cluster-validated")
+	do("add the cluster", chromedp.Click(chromedp.CSS(`#add-cluster button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#clusters tr[data-name="second"]`)))
+	do("topics of local", chromedp.Navigate(srv.URL+"/topics"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="post.office"]`)))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById("cluster-switch");
+		s.value = "second"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)); err != nil {
+		t.Fatalf("switch cluster: %v", err)
+	}
+	do("topics of second", chromedp.WaitVisible(chromedp.CSS(`tr[data-name="elsewhere"]`)))
+	if s := text("#topics"); strings.Contains(s, "post.office") {
+		t.Errorf("topics of the second cluster show post.office: %q", s)
+	}
+	shot("10-second-cluster-topics")
+	do("brokers of second", chromedp.Navigate(srv.URL+"/brokers"), chromedp.WaitVisible(chromedp.CSS("table.grid tbody tr")))
+	if s := text("table.grid"); !strings.Contains(s, b2.Addr) {
+		t.Errorf("brokers page after switching shows %q, want %s", s, b2.Addr)
+	}
 	t.Logf("screenshots in %s", dir)
 }

@@ -15,9 +15,9 @@ import (
 const defaultBrokers = "127.0.0.1:9092"
 
 // cliCommand is `samsa ARGS...`, each argument shell-quoted, with
-// --brokers when the console's cluster is not the CLI's default.
-func (c *Console) cliCommand(args ...string) string {
-	if b := strings.Join(c.cfg.Brokers, ","); b != defaultBrokers {
+// --brokers when the cluster is not the CLI's default.
+func (c *cluster) cliCommand(args ...string) string {
+	if b := strings.Join(c.brokers, ","); b != defaultBrokers {
 		args = append(args, "--brokers", b)
 	}
 	parts := []string{"samsa"}
@@ -38,7 +38,7 @@ func shellQuote(s string) string {
 }
 
 // cliCreateTopic is `samsa topic create`.
-func (c *Console) cliCreateTopic(req createTopicRequest) string {
+func (c *cluster) cliCreateTopic(req createTopicRequest) string {
 	args := []string{"topic", "create", req.Name}
 	if req.Partitions > 0 {
 		args = append(args, "--partitions", fmt.Sprint(req.Partitions))
@@ -54,7 +54,7 @@ func (c *Console) cliCreateTopic(req createTopicRequest) string {
 
 // cliProduce is `echo JSON | samsa produce TOPIC --format json`: the JSON
 // form carries key, value and headers exactly.
-func (c *Console) cliProduce(topic string, req produceRequest) string {
+func (c *cluster) cliProduce(topic string, req produceRequest) string {
 	rec := struct {
 		Key     *string           `json:"key,omitempty"`
 		Value   string            `json:"value"`
@@ -78,7 +78,7 @@ func (c *Console) cliProduce(topic string, req produceRequest) string {
 }
 
 // cliReset is `samsa group seek GROUP --to ... --execute`.
-func (c *Console) cliReset(group string, req resetRequest, at time.Time) string {
+func (c *cluster) cliReset(group string, req resetRequest, at time.Time) string {
 	to := req.To
 	if to == "timestamp" {
 		to = at.Format(time.RFC3339Nano)

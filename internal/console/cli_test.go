@@ -6,8 +6,8 @@ import (
 )
 
 func TestCLICommands(t *testing.T) {
-	local := &Console{cfg: Config{Brokers: []string{"127.0.0.1:9092"}}}
-	other := &Console{cfg: Config{Brokers: []string{"kafka-1:9092", "kafka-2:9092"}}}
+	local := &cluster{brokers: []string{"127.0.0.1:9092"}}
+	other := &cluster{brokers: []string{"kafka-1:9092", "kafka-2:9092"}}
 	p1 := int32(1)
 	for _, tc := range []struct{ got, want string }{
 		{local.cliCreateTopic(createTopicRequest{Name: "post.office"}), "samsa topic create post.office"},

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -33,14 +34,22 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrReadOnly: an action was asked of a read-only console.
 	ErrReadOnly = errors.New("the console is read-only (started with --console-read-only)")
+	// ErrExists: a cluster of that name is already there.
+	ErrExists = errors.New("already exists")
 	// ErrBadRequest: the request itself is wrong (a missing name, a bad number).
 	ErrBadRequest = errors.New("bad request")
 )
 
 // Config configures a Console.
 type Config struct {
-	// Brokers are the bootstrap addresses (HOST:PORT) of the cluster.
+	// Brokers are the bootstrap addresses (HOST:PORT) of the cluster the
+	// console starts with.
 	Brokers []string
+	// Name names that cluster in the cluster switcher; "local" if empty.
+	Name string
+	// MaxClusters bounds how many clusters the console keeps (the startup
+	// one included); more are refused.
+	MaxClusters int
 	// ReadOnly refuses every action (create, delete, produce, reset).
 	ReadOnly bool
 	// RequestTimeout bounds each admin call and each page's gathering;
@@ -51,6 +60,8 @@ type Config struct {
 	// ScanRecords is the most records one Messages request reads, over
 	// all partitions, to find the ones that match its filters.
 	ScanRecords int
+	// TailDuration bounds one live tail (GET /api/topics/{topic}/tail).
+	TailDuration time.Duration
 	// MaxBodyBytes is the largest request body an action accepts.
 	MaxBodyBytes int64
 	// Logger receives lifecycle logs and, at Debug, each failed request.
@@ -66,6 +77,8 @@ func DefaultConfig() Config {
 		MaxMessages:    100,
 		ScanRecords:    5000,
 		MaxBodyBytes:   1 << 20,
+		MaxClusters:    16,
+		TailDuration:   5 * time.Minute,
 		Logger:         slog.Default(),
 	}
 }
@@ -75,10 +88,8 @@ func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("console config: no brokers given")
 	}
-	for _, b := range c.Brokers {
-		if i := strings.LastIndex(b, ":"); i <= 0 || i == len(b)-1 {
-			return fmt.Errorf("console config: broker %q: give HOST:PORT", b)
-		}
+	if err := checkBrokers(c.Brokers); err != nil {
+		return fmt.Errorf("console config: %w", err)
 	}
 	switch {
 	case c.RequestTimeout <= 0:
@@ -89,40 +100,54 @@ func (c Config) Validate() error {
 		return errors.New("console config: ScanRecords must be >= MaxMessages")
 	case c.MaxBodyBytes <= 0:
 		return errors.New("console config: MaxBodyBytes must be > 0")
+	case c.TailDuration <= 0:
+		return errors.New("console config: TailDuration must be > 0")
+	case c.MaxClusters <= 0:
+		return errors.New("console config: MaxClusters must be > 0")
+	case c.Name != "" && !validClusterName(c.Name):
+		return fmt.Errorf("console config: cluster name %q: use 1-64 letters, digits, '.', '_' or '-'", c.Name)
 	case c.Logger == nil:
 		return errors.New("console config: Logger is nil")
 	}
 	return nil
 }
 
-// Console serves the web console for one cluster. It is an http.Handler;
-// the caller owns the HTTP server. Its state is set by New and read-only
-// afterwards, so handlers run concurrently without locks.
+// Console serves the web console for one or more clusters (see
+// clusters.go). It is an http.Handler; the caller owns the HTTP server.
+// Its config, pages and routes are set by New and read-only afterwards;
+// the list of clusters is guarded by mu.
 type Console struct {
 	cfg   Config
-	cl    *kgo.Client  // shared by every admin call and produce
-	adm   *kadm.Client // wraps cl
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+
+	mu       sync.RWMutex
+	clusters []*cluster // clusters[0] is the startup cluster; at most cfg.MaxClusters
+	closed   bool
+
+	stopped context.Context // canceled by Close: ends the live tails
+	stop    context.CancelFunc
 }
 
 // New makes a console for the cluster at cfg.Brokers. It does not connect
 // yet: pages connect on demand, so a console starts even when the cluster
-// is down. Close releases the client.
+// is down. Close releases the clients.
 func New(cfg Config) (*Console, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(clientOpts(cfg,
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RecordDeliveryTimeout(2*cfg.RequestTimeout),
-	)...)
-	if err != nil {
-		return nil, fmt.Errorf("new kafka client: %w", err)
+	name := cfg.Name
+	if name == "" {
+		name = "local"
 	}
-	c := &Console{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), mux: http.NewServeMux()}
+	first, err := newCluster(cfg, name, cfg.Brokers, true)
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{cfg: cfg, clusters: []*cluster{first}, mux: http.NewServeMux()}
+	c.stopped, c.stop = context.WithCancel(context.Background())
 	if c.pages, err = parsePages(); err != nil {
-		cl.Close()
+		c.Close()
 		return nil, err
 	}
 	c.routes()
@@ -131,9 +156,9 @@ func New(cfg Config) (*Console, error) {
 
 // clientOpts are the kgo options of every client the console makes: short
 // timeouts, so an unreachable cluster shows within seconds.
-func clientOpts(cfg Config, extra ...kgo.Opt) []kgo.Opt {
+func clientOpts(cfg Config, brokers []string, extra ...kgo.Opt) []kgo.Opt {
 	return append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.SeedBrokers(brokers...),
 		kgo.ClientID("samsa-console"),
 		kgo.DialTimeout(cfg.RequestTimeout),
 		kgo.RetryTimeout(cfg.RequestTimeout),
@@ -142,11 +167,27 @@ func clientOpts(cfg Config, extra ...kgo.Opt) []kgo.Opt {
 	}, extra...)
 }
 
-// Close releases the Kafka client. Requests still running fail.
-func (c *Console) Close() { c.cl.Close() }
+// Close releases the Kafka clients. Requests still running fail.
+func (c *Console) Close() {
+	c.stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, cl := range c.clusters {
+		cl.cl.Close()
+	}
+}
 
-// ServeHTTP serves the pages, the API and the static files.
-func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the pages, the API and the static files, each against
+// the cluster the request selects (see selectCluster).
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cl, err := c.selectCluster(w, r)
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	c.mux.ServeHTTP(w, r.WithContext(withCluster(r.Context(), cl)))
+}
 
 // routes registers every page and endpoint; the README lists the API.
 func (c *Console) routes() {
@@ -156,6 +197,12 @@ func (c *Console) routes() {
 		http.Redirect(w, r, "/brokers", http.StatusFound)
 	})
 	c.mux.HandleFunc("GET /api/health", c.apiHealth)
+
+	c.mux.HandleFunc("GET /clusters", c.pageClusters)
+	c.mux.HandleFunc("GET /api/clusters", c.apiClusters)
+	c.mux.HandleFunc("POST /api/clusters/validate", c.clusterAction(c.validateCluster))
+	c.mux.HandleFunc("POST /api/clusters", c.clusterAction(c.addCluster))
+	c.mux.HandleFunc("DELETE /api/clusters/{name}", c.clusterAction(c.removeCluster))
 
 	c.mux.HandleFunc("GET /brokers", c.pageBrokers)
 	c.mux.HandleFunc("GET /api/brokers", c.apiBrokers)
@@ -171,6 +218,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /api/topics/{topic}/messages", c.apiMessages)
 	c.mux.HandleFunc("POST /api/topics/{topic}/messages", c.action(c.produce))
 	c.mux.HandleFunc("GET /api/topics/{topic}/consumers", c.apiTopicConsumers)
+	c.mux.HandleFunc("GET /api/topics/{topic}/tail", c.apiTail)
 
 	c.mux.HandleFunc("GET /consumers", c.pageConsumers)
 	c.mux.HandleFunc("GET /api/groups", c.apiGroups)
@@ -184,11 +232,15 @@ func (c *Console) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 }
 
 // metadata is the cluster's metadata (brokers, controller, every topic);
-// an error here means the cluster is unreachable.
+// an error here means the cluster is unreachable. It asks the cluster
+// every time: kadm would answer from the client's cache (up to
+// MetadataMinAge old), and a page reloaded right after creating a topic
+// would not show it. (kadm bypasses its cache only when asked for
+// authorized operations, hence WithAuthorizedOps.)
 func (c *Console) metadata(ctx context.Context) (kadm.Metadata, error) {
-	m, err := c.adm.Metadata(ctx)
+	m, err := clusterOf(ctx).adm.Metadata(kadm.WithAuthorizedOps(ctx))
 	if err != nil {
-		return m, fmt.Errorf("%w (%s): %v", ErrUnreachable, strings.Join(c.cfg.Brokers, ","), err)
+		return m, fmt.Errorf("%w (%s): %v", ErrUnreachable, clusterOf(ctx).bootstrap(), err)
 	}
 	return m, nil
 }
@@ -208,7 +260,7 @@ func (c *Console) apiHealth(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, health{OK: true, Brokers: c.cfg.Brokers, Nodes: len(m.Brokers)})
+	writeJSON(w, http.StatusOK, health{OK: true, Brokers: clusterOf(ctx).brokers, Nodes: len(m.Brokers)})
 }
 
 // actionFunc does one action (or, with cli set, only says the equivalent
@@ -296,7 +348,7 @@ func status(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrBadRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, kerr.TopicAlreadyExists):
+	case errors.Is(err, kerr.TopicAlreadyExists), errors.Is(err, ErrExists):
 		return http.StatusConflict
 	case errors.As(err, &ke):
 		return http.StatusUnprocessableEntity
@@ -333,8 +385,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // own data.
 type page struct {
 	Title       string
-	Nav         string // brokers, topics or consumers: the highlighted tab
-	Cluster     string // the bootstrap addresses
+	Nav         string   // brokers, topics or consumers: the highlighted tab
+	Cluster     string   // the bootstrap addresses of the selected cluster
+	ClusterName string   // its name
+	Clusters    []string // every cluster's name, for the switcher
 	ReadOnly    bool
 	Unreachable string // non-empty: the cluster did not answer; why
 	Error       string // non-empty: the page's data could not be gathered
@@ -351,7 +405,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"timefmt": func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000 MST") },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"brokers", "topics", "topic", "consumers"} {
+	for _, name := range []string{"brokers", "topics", "topic", "consumers", "clusters"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
@@ -363,8 +417,12 @@ func parsePages() (map[string]*template.Template, error) {
 
 // render draws one page; err (if any) becomes the unreachable banner or
 // the page's error, with the matching status.
-func (c *Console) render(w http.ResponseWriter, name string, p page, err error) {
-	p.Cluster = strings.Join(c.cfg.Brokers, ",")
+func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, p page, err error) {
+	cur := clusterOf(r.Context())
+	p.Cluster, p.ClusterName = cur.bootstrap(), cur.name
+	for _, cl := range c.list() {
+		p.Clusters = append(p.Clusters, cl.name)
+	}
 	p.ReadOnly = c.cfg.ReadOnly
 	code := http.StatusOK
 	if err != nil {

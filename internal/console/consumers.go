@@ -79,7 +79,7 @@ func (c *Console) groups(ctx context.Context, topic string) (groupsView, error) 
 	if err != nil {
 		return v, err
 	}
-	listed, err := c.adm.ListGroups(ctx)
+	listed, err := clusterOf(ctx).adm.ListGroups(ctx)
 	if err != nil {
 		return v, fmt.Errorf("list groups: %w", err)
 	}
@@ -87,7 +87,7 @@ func (c *Console) groups(ctx context.Context, topic string) (groupsView, error) 
 	if len(names) == 0 {
 		return v, nil
 	}
-	lags, err := c.adm.Lag(ctx, names...)
+	lags, err := clusterOf(ctx).adm.Lag(ctx, names...)
 	if err != nil {
 		return v, fmt.Errorf("describe groups: %w", err)
 	}
@@ -222,15 +222,15 @@ func (c *Console) pageConsumers(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	v, err := c.groups(ctx, "")
-	c.render(w, "consumers", page{Title: "Consumers", Nav: "consumers", Data: v}, err)
+	c.render(w, r, "consumers", page{Title: "Consumers", Nav: "consumers", Data: v}, err)
 }
 
 func (c *Console) deleteGroup(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("group")
 	if cli {
-		return actionResult{CLI: c.cliCommand("group", "delete", name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("group", "delete", name)}, nil
 	}
-	resp, err := c.adm.DeleteGroup(ctx, name)
+	resp, err := clusterOf(ctx).adm.DeleteGroup(ctx, name)
 	if err == nil {
 		err = brokerErr(resp.Err, "")
 	}
@@ -268,9 +268,9 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 		return actionResult{}, fmt.Errorf("%w: reset to %q: use earliest, latest or timestamp", ErrBadRequest, req.To)
 	}
 	if cli {
-		return actionResult{CLI: c.cliReset(name, req, at)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliReset(name, req, at)}, nil
 	}
-	dgs, err := c.adm.DescribeGroups(ctx, name)
+	dgs, err := clusterOf(ctx).adm.DescribeGroups(ctx, name)
 	if err != nil {
 		return actionResult{}, fmt.Errorf("describe group %q: %w", name, err)
 	}
@@ -281,7 +281,7 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 	if len(dg.Members) > 0 || (dg.State != "Empty" && dg.State != "Dead") {
 		return actionResult{}, fmt.Errorf("%w: group %s is %s with %d members: stop its consumers first (offsets of a live group cannot be reset)", ErrBadRequest, name, dg.State, len(dg.Members))
 	}
-	committed, err := c.adm.FetchOffsets(ctx, name)
+	committed, err := clusterOf(ctx).adm.FetchOffsets(ctx, name)
 	if err == nil {
 		err = committed.Error()
 	}
@@ -303,11 +303,11 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 	var target kadm.ListedOffsets
 	switch req.To {
 	case "earliest":
-		target, err = c.adm.ListStartOffsets(ctx, topics...)
+		target, err = clusterOf(ctx).adm.ListStartOffsets(ctx, topics...)
 	case "latest":
-		target, err = c.adm.ListEndOffsets(ctx, topics...)
+		target, err = clusterOf(ctx).adm.ListEndOffsets(ctx, topics...)
 	case "timestamp":
-		target, err = c.adm.ListOffsetsAfterMilli(ctx, at.UnixMilli(), topics...)
+		target, err = clusterOf(ctx).adm.ListOffsetsAfterMilli(ctx, at.UnixMilli(), topics...)
 	}
 	if err == nil {
 		err = target.Error()
@@ -318,7 +318,7 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 		}
 		return actionResult{}, fmt.Errorf("list offsets: %w", err)
 	}
-	ends, err := c.adm.ListEndOffsets(ctx, topics...)
+	ends, err := clusterOf(ctx).adm.ListEndOffsets(ctx, topics...)
 	if err != nil {
 		return actionResult{}, fmt.Errorf("list end offsets: %w", err)
 	}
@@ -336,7 +336,7 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 		}
 		os.Add(kadm.Offset{Topic: l.Topic, Partition: l.Partition, At: at, LeaderEpoch: -1})
 	})
-	rs, err := c.adm.CommitOffsets(ctx, name, os)
+	rs, err := clusterOf(ctx).adm.CommitOffsets(ctx, name, os)
 	if err == nil {
 		err = rs.Error()
 	}

@@ -13,14 +13,22 @@
 // action called with ?cli=1 does nothing and answers {"cli": ...}: the
 // equivalent `samsa` command ("copy as CLI command").
 //
+// The console talks to one or more clusters (clusters.go): the one it
+// started with and any added on the Clusters page, kept in memory. Each
+// request works against the cluster chosen by ?cluster=NAME (remembered in
+// a cookie) or the cookie, else the startup one; ServeHTTP puts it in the
+// request's context and the gathering code reads it with clusterOf.
+// GET /api/topics/{topic}/tail streams new records as Server-Sent Events
+// (tail.go), bounded by Config.TailDuration.
+//
 // Pages are html/template files in templates/ (one per page, plus
 // layout.html); CSS and JS are in static/. Both are embedded with embed.FS,
 // so the console needs no build step and no network beyond the cluster.
 //
 // Files: console.go (Config, Console, routes, rendering, errors),
-// brokers.go, topics.go, topic.go, messages.go and consumers.go (one per
-// page: gathering through kadm and the handlers), cli.go (the equivalent
-// commands).
+// brokers.go, topics.go, topic.go, messages.go, consumers.go and
+// clusters.go (one per page: gathering through kadm and the handlers),
+// tail.go (live tail), cli.go (the equivalent commands).
 //
 // Every admin call runs under Config.RequestTimeout. When no broker
 // answers, pages say "cluster unreachable" and the API answers 503; the

@@ -126,24 +126,24 @@ func (c *Console) messages(ctx context.Context, topic string, q messagesQuery) (
 	ctx, cancel := context.WithTimeout(ctx, 2*c.cfg.RequestTimeout)
 	defer cancel()
 	v := messagesView{Messages: []Message{}, Window: map[int32][2]int64{}}
-	starts, err := c.adm.ListStartOffsets(ctx, topic)
+	starts, err := clusterOf(ctx).adm.ListStartOffsets(ctx, topic)
 	if err == nil {
 		err = starts.Error()
 	}
 	if err != nil {
-		return v, c.topicErr(topic, "list start offsets", err)
+		return v, c.topicErr(ctx, topic, "list start offsets", err)
 	}
-	ends, err := c.adm.ListEndOffsets(ctx, topic)
+	ends, err := clusterOf(ctx).adm.ListEndOffsets(ctx, topic)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return v, c.topicErr(topic, "list end offsets", err)
+		return v, c.topicErr(ctx, topic, "list end offsets", err)
 	}
 	var atOffsets kadm.ListedOffsets
 	if q.Mode == "timestamp" {
-		if atOffsets, err = c.adm.ListOffsetsAfterMilli(ctx, q.at.UnixMilli(), topic); err != nil {
-			return v, c.topicErr(topic, "list offsets by time", err)
+		if atOffsets, err = clusterOf(ctx).adm.ListOffsetsAfterMilli(ctx, q.at.UnixMilli(), topic); err != nil {
+			return v, c.topicErr(ctx, topic, "list offsets by time", err)
 		}
 	}
 	var parts []int32
@@ -203,9 +203,9 @@ func compareMessages(a, b Message) int {
 }
 
 // topicErr wraps err; a dead cluster reads as unreachable.
-func (c *Console) topicErr(topic, op string, err error) error {
+func (c *Console) topicErr(ctx context.Context, topic, op string, err error) error {
 	if isTimeout(err) {
-		return fmt.Errorf("%w (%s): %s %q: %v", ErrUnreachable, strings.Join(c.cfg.Brokers, ","), op, topic, err)
+		return fmt.Errorf("%w (%s): %s %q: %v", ErrUnreachable, clusterOf(ctx).bootstrap(), op, topic, err)
 	}
 	return fmt.Errorf("%s %q: %w", op, topic, brokerErr(err, ""))
 }
@@ -219,7 +219,7 @@ func isTimeout(err error) bool {
 // read consumes each partition of consume up to its stop offset with a
 // client of its own, keeping the records that match q.
 func (c *Console) read(ctx context.Context, topic string, consume map[int32]kgo.Offset, stops map[int32]int64, q messagesQuery, v *messagesView) error {
-	cl, err := kgo.NewClient(clientOpts(c.cfg,
+	cl, err := kgo.NewClient(clientOpts(c.cfg, clusterOf(ctx).brokers,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: consume}),
 		kgo.FetchMaxWait(250*time.Millisecond),
 		kgo.FetchMaxBytes(16<<20),
@@ -341,11 +341,11 @@ func (c *Console) produce(ctx context.Context, r *http.Request, cli bool) (actio
 		}
 	}
 	if cli {
-		return actionResult{CLI: c.cliProduce(topic, req)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliProduce(topic, req)}, nil
 	}
-	m, err := c.adm.Metadata(ctx, topic)
+	m, err := clusterOf(ctx).adm.Metadata(ctx, topic)
 	if err != nil {
-		return actionResult{}, fmt.Errorf("%w (%s): %v", ErrUnreachable, strings.Join(c.cfg.Brokers, ","), err)
+		return actionResult{}, fmt.Errorf("%w (%s): %v", ErrUnreachable, clusterOf(ctx).bootstrap(), err)
 	}
 	td, ok := m.Topics[topic]
 	if !ok || td.Err != nil || len(td.Partitions) == 0 {
@@ -369,7 +369,7 @@ func (c *Console) produce(ctx context.Context, r *http.Request, cli bool) (actio
 		// partition without one, as a Kafka producer would choose.
 		rec.Partition = int32(kgo.StickyKeyPartitioner(nil).ForTopic(topic).Partition(rec, n))
 	}
-	if err := c.cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	if err := clusterOf(ctx).cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return actionResult{}, fmt.Errorf("produce to %s: %w", topic, brokerErr(err, ""))
 	}
 	return actionResult{Message: fmt.Sprintf("Produced to partition %d at offset %d.", rec.Partition, rec.Offset)}, nil

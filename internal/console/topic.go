@@ -54,11 +54,11 @@ func (c *Console) topic(ctx context.Context, name string) (topicView, error) {
 		return topicView{}, fmt.Errorf("topic %q: %w; see the Topics page", name, ErrNotFound)
 	}
 	v := topicView{Topic: Topic{Name: name, Internal: td.IsInternal, Partitions: len(td.Partitions), Size: -1}}
-	starts, err := c.adm.ListStartOffsets(ctx, name)
+	starts, err := clusterOf(ctx).adm.ListStartOffsets(ctx, name)
 	if err != nil {
 		return v, fmt.Errorf("list start offsets of %q: %w", name, err)
 	}
-	ends, err := c.adm.ListEndOffsets(ctx, name)
+	ends, err := clusterOf(ctx).adm.ListEndOffsets(ctx, name)
 	if err != nil {
 		return v, fmt.Errorf("list end offsets of %q: %w", name, err)
 	}
@@ -86,7 +86,7 @@ func (c *Console) topic(ctx context.Context, name string) (topicView, error) {
 	if s, ok := c.topicSizes(ctx, []string{name})[name]; ok {
 		v.Topic.Size = s
 	}
-	rcs, err := c.adm.DescribeTopicConfigs(ctx, name)
+	rcs, err := clusterOf(ctx).adm.DescribeTopicConfigs(ctx, name)
 	if err == nil {
 		var rc = rcs[0]
 		if rc.Err != nil {
@@ -175,5 +175,5 @@ func (c *Console) pageTopic(w http.ResponseWriter, r *http.Request) {
 			p.Tab = "partitions"
 		}
 	}
-	c.render(w, "topic", page{Title: name, Nav: "topics", Data: p}, err)
+	c.render(w, r, "topic", page{Title: name, Nav: "topics", Data: p}, err)
 }

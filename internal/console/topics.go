@@ -86,11 +86,11 @@ func (c *Console) topics(ctx context.Context, q string, internal bool) (topicsVi
 
 // messageCounts sums end - start over each topic's partitions.
 func (c *Console) messageCounts(ctx context.Context, topics []string) (map[string]int64, error) {
-	starts, err := c.adm.ListStartOffsets(ctx, topics...)
+	starts, err := clusterOf(ctx).adm.ListStartOffsets(ctx, topics...)
 	if err != nil {
 		return nil, fmt.Errorf("list start offsets: %w", err)
 	}
-	ends, err := c.adm.ListEndOffsets(ctx, topics...)
+	ends, err := clusterOf(ctx).adm.ListEndOffsets(ctx, topics...)
 	if err != nil {
 		return nil, fmt.Errorf("list end offsets: %w", err)
 	}
@@ -109,7 +109,7 @@ func (c *Console) messageCounts(ctx context.Context, topics []string) (map[strin
 // counts are estimates). A failed describe marks nothing.
 func (c *Console) compacted(ctx context.Context, topics []string) map[string]bool {
 	out := map[string]bool{}
-	rcs, err := c.adm.DescribeTopicConfigs(ctx, topics...)
+	rcs, err := clusterOf(ctx).adm.DescribeTopicConfigs(ctx, topics...)
 	if err != nil {
 		return out
 	}
@@ -127,7 +127,7 @@ func (c *Console) compacted(ctx context.Context, topics []string) map[string]boo
 // (replicas included). A failed describe gives no sizes.
 func (c *Console) topicSizes(ctx context.Context, topics []string) map[string]int64 {
 	out := map[string]int64{}
-	dirs, err := c.adm.DescribeAllLogDirs(ctx, nil)
+	dirs, err := clusterOf(ctx).adm.DescribeAllLogDirs(ctx, nil)
 	if err != nil {
 		return out
 	}
@@ -162,7 +162,7 @@ func (c *Console) pageTopics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	v, err := c.topics(ctx, r.URL.Query().Get("q"), r.URL.Query().Get("internal") == "1")
-	c.render(w, "topics", page{Title: "Topics", Nav: "topics", Data: v}, err)
+	c.render(w, r, "topics", page{Title: "Topics", Nav: "topics", Data: v}, err)
 }
 
 // createTopicRequest is the body of POST /api/topics. Zero partitions or
@@ -187,7 +187,7 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 		return actionResult{}, fmt.Errorf("%w: partitions and replication factor are >= 1 (or empty for the broker's default)", ErrBadRequest)
 	}
 	if cli {
-		return actionResult{CLI: c.cliCreateTopic(req)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCreateTopic(req)}, nil
 	}
 	p, rf := req.Partitions, req.RF
 	if p == 0 {
@@ -200,7 +200,7 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 	for k, v := range req.Configs {
 		configs[k] = &v
 	}
-	resp, err := c.adm.CreateTopic(ctx, p, rf, configs, req.Name)
+	resp, err := clusterOf(ctx).adm.CreateTopic(ctx, p, rf, configs, req.Name)
 	if err == nil {
 		err = brokerErr(resp.Err, resp.ErrMessage)
 	}
@@ -213,9 +213,9 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 func (c *Console) deleteTopic(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("topic")
 	if cli {
-		return actionResult{CLI: c.cliCommand("topic", "delete", name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "delete", name)}, nil
 	}
-	resp, err := c.adm.DeleteTopic(ctx, name)
+	resp, err := clusterOf(ctx).adm.DeleteTopic(ctx, name)
 	if err == nil {
 		err = brokerErr(resp.Err, resp.ErrMessage)
 	}
@@ -242,9 +242,9 @@ func (c *Console) setPartitions(ctx context.Context, r *http.Request, cli bool) 
 		return actionResult{}, fmt.Errorf("%w: give the new partition count (>= 1)", ErrBadRequest)
 	}
 	if cli {
-		return actionResult{CLI: c.cliCommand("topic", "alter", name, "--partitions", fmt.Sprint(req.Count))}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "alter", name, "--partitions", fmt.Sprint(req.Count))}, nil
 	}
-	rs, err := c.adm.UpdatePartitions(ctx, req.Count, name)
+	rs, err := clusterOf(ctx).adm.UpdatePartitions(ctx, req.Count, name)
 	if err == nil {
 		var resp kadm.CreatePartitionsResponse
 		if resp, err = rs.On(name, nil); err == nil {

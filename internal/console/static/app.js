@@ -106,6 +106,21 @@ document.addEventListener("click", async ev => {
     }
     return;
   }
+  if (el.dataset.validate !== undefined) {
+    const form = el.closest("form");
+    const feedback = form.querySelector(".feedback");
+    el.disabled = true;
+    show(feedback, "", "Connecting…");
+    try {
+      const res = await call("POST", el.dataset.validate, formBody(form));
+      show(feedback, "ok", res.message);
+    } catch (e) {
+      show(feedback, "error", e.message);
+    } finally {
+      el.disabled = false;
+    }
+    return;
+  }
   if (el.dataset.api && el.type !== "submit") {
     ev.preventDefault();
     if (el.dataset.confirm && !confirm(el.dataset.confirm)) return;
@@ -121,6 +136,91 @@ document.addEventListener("click", async ev => {
       el.disabled = false;
     }
   }
+});
+
+// The cluster switcher in the header: ?cluster= selects it (the console
+// remembers it in a cookie) and the same page shows for that cluster.
+document.addEventListener("change", ev => {
+  if (ev.target.id !== "cluster-switch") return;
+  const path = location.pathname.startsWith("/topics/") ? "/topics" : location.pathname;
+  location.href = path + "?cluster=" + encodeURIComponent(ev.target.value);
+});
+
+// Live tail on the Messages tab: new records (Server-Sent Events from
+// /api/topics/{topic}/tail) are added at the top of #messages.
+let tail = null;
+
+function messageElement(m) {
+  const art = document.createElement("article");
+  art.className = "message tailed";
+  const head = document.createElement("header");
+  const chip = document.createElement("span");
+  chip.className = "chip";
+  chip.textContent = "P" + m.partition;
+  const off = document.createElement("span");
+  off.append("offset ");
+  const strong = document.createElement("strong");
+  strong.textContent = m.offset;
+  off.append(strong);
+  const ts = document.createElement("span");
+  ts.className = "muted";
+  ts.textContent = new Date(m.timestamp).toISOString();
+  const key = document.createElement("span");
+  key.append("key: ");
+  const kc = document.createElement(m.key_null ? "span" : "code");
+  if (m.key_null) kc.className = "muted";
+  kc.textContent = m.key_null ? "null" : m.key;
+  key.append(kc);
+  head.append(chip, " ", off, " ", ts, " ", key);
+  const pre = document.createElement("pre");
+  pre.className = m.value_pretty ? "value json" : "value";
+  pre.textContent = m.value_pretty || m.value;
+  art.append(head, pre);
+  if (m.headers && m.headers.length) {
+    const hs = document.createElement("div");
+    hs.className = "headers";
+    for (const h of m.headers) {
+      const c = document.createElement("span");
+      c.className = "chip";
+      const b = document.createElement("b");
+      b.textContent = h.key;
+      c.append(b, ": " + h.value);
+      hs.append(c);
+    }
+    art.append(hs);
+  }
+  return art;
+}
+
+function stopTail(button, status, text) {
+  if (tail) tail.close();
+  tail = null;
+  button.textContent = "Live tail";
+  status.textContent = text;
+}
+
+document.addEventListener("click", ev => {
+  const button = ev.target.closest("#tail-toggle");
+  if (!button) return;
+  const status = document.getElementById("tail-status");
+  if (tail) { stopTail(button, status, "Stopped."); return; }
+  const list = document.getElementById("messages");
+  let count = 0;
+  tail = new EventSource(button.dataset.tail);
+  button.textContent = "Stop tail";
+  status.textContent = "Connecting…";
+  tail.addEventListener("ready", () => { status.textContent = "Tailing: new records appear at the top."; });
+  tail.addEventListener("record", e => {
+    const empty = list.querySelector(".empty");
+    if (empty) empty.remove();
+    list.prepend(messageElement(JSON.parse(e.data)));
+    count++;
+    status.textContent = "Tailing: " + count + " new record" + (count === 1 ? "" : "s") + ".";
+  });
+  tail.addEventListener("end", e => stopTail(button, status, JSON.parse(e.data).reason));
+  tail.addEventListener("error", () => {
+    if (tail && tail.readyState === EventSource.CLOSED) stopTail(button, status, "The tail failed; is the topic still there?");
+  });
 });
 
 // Search boxes with data-filter hide the rows whose data-name does not match.
