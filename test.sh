@@ -51,7 +51,19 @@ if [ $quick = 0 ]; then
   echo "== fuzz (short)" >&2
   for target in $(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' internal | sed 's/func //' | sort -u); do
     pkg=$(grep -rlE "^func ${target}\(" --include='*_test.go' internal | head -1 | xargs dirname)
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime=10s "./${pkg}" >/dev/null
+    # A crash the fuzzer finds is saved under testdata/fuzz and fails the run.
+    # The engine itself can also stop on a loaded machine ("hung or terminated
+    # unexpectedly") without finding anything: that alone gets one retry.
+    log=$(mktemp)
+    if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime=10s "./${pkg}" >"$log" 2>&1; then
+      if [ -n "$(git status --porcelain -- "${pkg}/testdata/fuzz")" ] ||
+         ! go test -run='^$' -fuzz="^${target}\$" -fuzztime=10s "./${pkg}" >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "fuzz ${target}: FAILED (a crashing input is saved under ${pkg}/testdata/fuzz)" >&2
+        exit 1
+      fi
+    fi
+    rm -f "$log"
     echo "fuzz ${target}: ok" >&2
   done
 else
