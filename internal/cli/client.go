@@ -162,6 +162,15 @@ func (c connOptions) admin(ctx context.Context) (*kadm.Client, error) {
 	return kadm.NewClient(cl), nil
 }
 
+// admin resolves the global options and connects an admin client.
+func (g *globalOptions) admin(ctx context.Context) (*kadm.Client, error) {
+	conn, err := g.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return conn.admin(ctx)
+}
+
 // unreachable says what to do when no broker answers.
 func unreachable(brokers []string, cause error) error {
 	return fmt.Errorf("%w %s: is `samsa serve` running? (set --bootstrap-server/--brokers)\n(%w)",

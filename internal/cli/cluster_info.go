@@ -35,12 +35,8 @@ func newClusterInfoCmd(g *globalOptions) *cobra.Command {
 		Short: "Show the cluster id, the controller and the brokers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}

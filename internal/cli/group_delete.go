@@ -41,12 +41,8 @@ func newGroupDeleteCmd(g *globalOptions) *cobra.Command {
 		Short: "Delete groups and their committed offsets (the groups must have no members)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}

@@ -17,12 +17,8 @@ func newGroupDescribeCmd(g *globalOptions) *cobra.Command {
 		Short: "Show a group's members, assignments, committed offsets and lag",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}

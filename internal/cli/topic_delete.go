@@ -43,12 +43,8 @@ func newTopicDeleteCmd(g *globalOptions) *cobra.Command {
 		Short: "Delete topics and all their records",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}

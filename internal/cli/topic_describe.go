@@ -51,12 +51,8 @@ func newTopicDescribeCmd(g *globalOptions) *cobra.Command {
 		Long:  "Show each partition's leader, replicas, in-sync replicas, start and end offsets\nand message count, and the topic configs not at their default. No TOPIC: all topics.",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}

@@ -16,12 +16,8 @@ func newTopicListCmd(g *globalOptions) *cobra.Command {
 		Short: "List topics with partitions, replication factor and message counts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			conn, err := g.resolve()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			adm, err := conn.admin(ctx)
+			adm, err := g.admin(ctx)
 			if err != nil {
 				return err
 			}
