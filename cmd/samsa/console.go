@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ const defaultConsoleListen = "127.0.0.1:8080"
 // Kafka-compatible cluster.
 func newConsoleCmd() *cobra.Command {
 	cc := console.DefaultConfig()
+	cc.StateFile = defaultConsoleState()
 	var brokers, listen, logFormat, logLevel string
 	cmd := &cobra.Command{
 		Use:   "console",
@@ -70,9 +72,21 @@ func newConsoleCmd() *cobra.Command {
 	f.StringVar(&listen, "console-listen", defaultConsoleListen, "address the web console binds ("+envName("console-listen")+")")
 	f.BoolVar(&cc.ReadOnly, "console-read-only", false, "refuse every change (create, delete, produce, reset)")
 	f.DurationVar(&cc.RequestTimeout, "console-timeout", cc.RequestTimeout, "how long one admin call may take before the cluster counts as unreachable")
+	f.StringVar(&cc.StateFile, "console-state", cc.StateFile, "JSON file that keeps the clusters added on the Clusters page across restarts; '' keeps them in memory only ("+envName("console-state")+")")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
+}
+
+// defaultConsoleState is where `samsa console` keeps the clusters added on
+// its Clusters page: $XDG_CONFIG_HOME/samsa/console.json, else
+// ~/.config/samsa/console.json; "" (memory only) when neither is known.
+func defaultConsoleState() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "samsa", "console.json")
 }
 
 // consoleServer is a running console: its HTTP server and the console
@@ -106,7 +120,7 @@ func startConsole(cfg console.Config, addr string, log *slog.Logger) (*consoleSe
 		}
 		cs.errc <- err
 	}()
-	log.Info("samsa console ready", "url", "http://"+ln.Addr().String(), "brokers", strings.Join(cfg.Brokers, ","), "read_only", cfg.ReadOnly)
+	log.Info("samsa console ready", "url", "http://"+ln.Addr().String(), "brokers", strings.Join(cfg.Brokers, ","), "read_only", cfg.ReadOnly, "state_file", cfg.StateFile)
 	return cs, nil
 }
 

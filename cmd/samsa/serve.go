@@ -56,6 +56,7 @@ func newServeCmd() *cobra.Command {
 				return fmt.Errorf("--flush %q: use durable (fsync before acks) or os (leave it to the page cache)", flush)
 			}
 			bc.Logger, sc.Logger, cc.Logger = logger, logger, logger
+			cc.StateFile = filepath.Join(bc.DataDir, "console", "clusters.json")
 			con := consoleOptions{cfg: cc, listen: consoleListen, required: cmd.Flags().Changed("console-listen")}
 			if debugListen != "" {
 				if err := serveDebug(debugListen, logger); err != nil {

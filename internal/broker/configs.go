@@ -11,6 +11,7 @@ package broker
 // (flags), Kafka's default.
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strconv"
@@ -22,9 +23,13 @@ import (
 	"github.com/samsa-streaming/samsa/internal/storage"
 )
 
+// configValue is one value a config has at one level. name is the
+// config's name at that level when it differs (a topic config's broker
+// synonym, e.g. log.retention.ms for retention.ms); "" is the config's own.
 type configValue struct {
 	value  string
 	source kmsg.ConfigSource
+	name   string
 }
 
 // brokerKey is where a dynamic broker config lives in meta's BrokerConfigs:
@@ -42,29 +47,33 @@ func (b *Broker) resolveTopic(st *meta.State, t *meta.Topic, def *configDef) []c
 	var vs []configValue
 	if t != nil {
 		if v, ok := t.Configs[def.name]; ok {
-			vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicTopicConfig})
+			vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicTopicConfig, ""})
 		}
 	}
 	if def.broker != "" {
-		vs = append(vs, b.resolveBroker(st, def.broker)...)
+		for _, v := range b.resolveBroker(st, def.broker) {
+			v.name = def.broker
+			vs = append(vs, v)
+		}
 	}
-	return append(vs, configValue{def.def, kmsg.ConfigSourceDefaultConfig})
+	// Kafka names the default by the broker config it comes from.
+	return append(vs, configValue{def.def, kmsg.ConfigSourceDefaultConfig, def.broker})
 }
 
 // resolveBroker returns the values a broker config has above Kafka's default.
 func (b *Broker) resolveBroker(st *meta.State, name string) []configValue {
 	var vs []configValue
 	if v, ok := st.BrokerConfigs[brokerKey(strconv.Itoa(int(b.cfg.NodeID)), name)]; ok {
-		vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicBrokerConfig})
+		vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicBrokerConfig, ""})
 	}
 	if v, ok := st.BrokerConfigs[name]; ok {
-		vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicDefaultBrokerConfig})
+		vs = append(vs, configValue{v, kmsg.ConfigSourceDynamicDefaultBrokerConfig, ""})
 	}
 	if v, ok := b.staticBrokerConfigs()[name]; ok {
 		// A static value equal to Kafka's default is reported as the
 		// default, as Kafka does for settings server.properties leaves out.
 		if def, _ := brokerDynamic(name); def == nil || def.def != v {
-			vs = append(vs, configValue{v, kmsg.ConfigSourceStaticBrokerConfig})
+			vs = append(vs, configValue{v, kmsg.ConfigSourceStaticBrokerConfig, ""})
 		}
 	}
 	return vs
@@ -120,7 +129,7 @@ func (b *Broker) createdTopicConfigs(t *meta.Topic) []kmsg.CreateTopicsResponseT
 	for i := range topicConfigs {
 		v := b.resolveTopic(st, t, &topicConfigs[i])[0]
 		if o, ok := t.Configs[topicConfigs[i].name]; ok {
-			v = configValue{o, kmsg.ConfigSourceDynamicTopicConfig}
+			v = configValue{o, kmsg.ConfigSourceDynamicTopicConfig, ""}
 		}
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name = topicConfigs[i].name
@@ -159,7 +168,7 @@ func (b *Broker) handleDescribeConfigs(ctx context.Context, r *Request, kreq kms
 			if req.IncludeSynonyms {
 				for _, v := range vs {
 					s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-					s.Name = name
+					s.Name = cmp.Or(v.name, name)
 					sv := v.value
 					s.Value = &sv
 					s.Source = v.source
@@ -201,7 +210,7 @@ func (b *Broker) handleDescribeConfigs(ctx context.Context, r *Request, kreq kms
 				typ := kmsg.ConfigTypeString
 				doc := ""
 				if def != nil {
-					vs = append(vs, configValue{def.def, kmsg.ConfigSourceDefaultConfig})
+					vs = append(vs, configValue{def.def, kmsg.ConfigSourceDefaultConfig, ""})
 					typ, doc = def.typ, def.doc
 				}
 				for _, bc := range brokerConfigs {

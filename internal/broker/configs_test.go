@@ -2,6 +2,8 @@ package broker_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +57,15 @@ func TestDescribeAndAlterTopicConfigs(t *testing.T) {
 	rcs, _ = adm.DescribeTopicConfigs(ctx, "cfg")
 	if c := configOf(t, rcs, "cfg", "retention.ms"); c.MaybeValue() != "1000" || c.Source != kmsg.ConfigSourceDynamicTopicConfig {
 		t.Fatalf("after alter: %+v", c)
+	}
+	// Synonyms, most specific first, each under its own level's name (as
+	// Kafka's kafka-configs prints them).
+	var syn []string
+	for _, s := range configOf(t, rcs, "cfg", "retention.ms").Synonyms {
+		syn = append(syn, fmt.Sprintf("%s:%s=%s", s.Source, s.Key, *s.Value))
+	}
+	if got, want := strings.Join(syn, ", "), "DYNAMIC_TOPIC_CONFIG:retention.ms=1000, DEFAULT_CONFIG:log.retention.ms=604800000"; got != want {
+		t.Errorf("synonyms of retention.ms: %s, want %s", got, want)
 	}
 	// LogAppendTime is applied by the log.
 	rec := produceOne(t, b.Client(), "cfg", -1, "", "x")

@@ -10,7 +10,8 @@
 //     (bench*.go). They take --brokers/-b (or -X brokers=, or
 //     SAMSA_BROKERS; default 127.0.0.1:9092) and --output table|json.
 //   - Kafka's scripts, kafka_*.go: kafka-topics, kafka-console-producer,
-//     kafka-console-consumer and kafka-consumer-groups, with Kafka's flags
+//     kafka-console-consumer, kafka-consumer-groups and kafka-configs
+//     (topics and brokers), with Kafka's flags
 //     (old and Kafka 4.x names) and Kafka's output byte for byte where
 //     students read it (describe lines, "Created topic X.", the group
 //     tables, the error texts). The binary answers to these names when

@@ -29,6 +29,7 @@ func kafkaScriptTable() []kafkaScript {
 		{"kafka-console-producer", newKafkaConsoleProducerCmd},
 		{"kafka-console-consumer", newKafkaConsoleConsumerCmd},
 		{"kafka-consumer-groups", newKafkaConsumerGroupsCmd},
+		{"kafka-configs", newKafkaConfigsCmd},
 	}
 }
 
@@ -142,7 +143,7 @@ func newInstallScriptsCmd() *cobra.Command {
 		Short: "Link Kafka's script names (kafka-topics.sh ...) to this binary in DIR",
 		Long: "Create symbolic links named after Kafka's scripts (kafka-topics.sh,\n" +
 			"kafka-console-producer.sh, kafka-console-consumer.sh, kafka-consumer-groups.sh,\n" +
-			"with and without .sh) in DIR, all pointing to this binary, so commands written\n" +
+			"kafka-configs.sh, with and without .sh) in DIR, all pointing to this binary, so commands written\n" +
 			"for Kafka work unchanged. Put DIR on your PATH, or cd into it and run ./kafka-topics.sh.",
 		Example: "  samsa install-scripts ~/bin\n  samsa install-scripts . && ./kafka-topics.sh --bootstrap-server localhost:9092 --list",
 		Args:    cobra.ExactArgs(1),

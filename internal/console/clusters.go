@@ -1,9 +1,10 @@
 package console
 
 // The Clusters page: the clusters the console knows (the one it started
-// with and those added since, kept in memory, at most Config.MaxClusters),
-// checking a bootstrap address before adding it, and which cluster a
-// request is about.
+// with and those added since, at most Config.MaxClusters; with
+// Config.StateFile the added ones are saved there, see state.go), checking
+// a bootstrap address before adding it, and which cluster a request is
+// about.
 //
 // A request selects its cluster with ?cluster=NAME (which also sets the
 // samsa_cluster cookie, so the pages and the API calls that follow stay on
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -95,6 +97,11 @@ func (c *Console) list() []*cluster {
 func (c *Console) find(name string) *cluster {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	return c.findLocked(name)
+}
+
+// findLocked is find with c.mu held.
+func (c *Console) findLocked(name string) *cluster {
 	for _, cl := range c.clusters {
 		if cl.name == name {
 			return cl
@@ -133,13 +140,14 @@ type ClusterInfo struct {
 
 // clustersView is the Clusters page and GET /api/clusters.
 type clustersView struct {
-	Clusters []ClusterInfo `json:"clusters"`
-	Max      int           `json:"max_clusters"`
+	Clusters  []ClusterInfo `json:"clusters"`
+	Max       int           `json:"max_clusters"`
+	StateFile string        `json:"state_file,omitempty"` // where added clusters are saved; empty: in memory only
 }
 
 func (c *Console) clustersView(ctx context.Context) clustersView {
 	cur := clusterOf(ctx)
-	v := clustersView{Max: c.cfg.MaxClusters}
+	v := clustersView{Max: c.cfg.MaxClusters, StateFile: c.cfg.StateFile}
 	for _, cl := range c.list() {
 		v.Clusters = append(v.Clusters, ClusterInfo{Name: cl.name, Bootstrap: cl.brokers, Startup: cl.startup, Selected: cl == cur})
 	}
@@ -235,8 +243,9 @@ func (c *Console) validateCluster(ctx context.Context, r *http.Request) (any, er
 	}, nil
 }
 
-// addCluster adds a cluster to the list. It does not connect: a cluster
-// that is down can be added and shows as unreachable.
+// addCluster adds a cluster to the list and saves the list (state.go);
+// if the save fails, the cluster is not added. It does not connect: a
+// cluster that is down can be added and shows as unreachable.
 func (c *Console) addCluster(_ context.Context, r *http.Request) (any, error) {
 	var req clusterRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -248,10 +257,8 @@ func (c *Console) addCluster(_ context.Context, r *http.Request) (any, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, cl := range c.clusters {
-		if cl.name == req.Name {
-			return nil, fmt.Errorf("add cluster %s: %w", req.Name, ErrExists)
-		}
+	if c.findLocked(req.Name) != nil {
+		return nil, fmt.Errorf("add cluster %s: %w", req.Name, ErrExists)
 	}
 	switch {
 	case c.closed:
@@ -264,12 +271,17 @@ func (c *Console) addCluster(_ context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	c.clusters = append(c.clusters, cl)
+	if err := c.changeLocked(func() { c.clusters = c.clusters[:len(c.clusters)-1] }); err != nil {
+		cl.cl.Close()
+		return nil, fmt.Errorf("add cluster %s: not added: %w", req.Name, err)
+	}
 	c.cfg.Logger.Info("console cluster added", "name", req.Name, "bootstrap", cl.bootstrap())
 	return actionResult{Message: fmt.Sprintf("Added cluster %s (%s)", req.Name, cl.bootstrap())}, nil
 }
 
-// removeCluster forgets a cluster (not the startup one) and closes its
-// client; requests still running on it fail.
+// removeCluster forgets a cluster (not the startup one), saves the list
+// and closes the cluster's client; requests still running on it fail. If
+// the save fails, the cluster stays.
 func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error) {
 	name := r.PathValue("name")
 	c.mu.Lock()
@@ -281,7 +293,10 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 		if cl.startup {
 			return nil, fmt.Errorf("%w: remove cluster %s: the console started with it", ErrBadRequest, name)
 		}
-		c.clusters = append(c.clusters[:i], c.clusters[i+1:]...)
+		c.clusters = slices.Delete(c.clusters, i, i+1)
+		if err := c.changeLocked(func() { c.clusters = slices.Insert(c.clusters, i, cl) }); err != nil {
+			return nil, fmt.Errorf("remove cluster %s: not removed: %w", name, err)
+		}
 		cl.cl.Close()
 		c.cfg.Logger.Info("console cluster removed", "name", name)
 		return actionResult{Message: "Removed cluster " + name}, nil

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -64,6 +65,15 @@ type Config struct {
 	TailDuration time.Duration
 	// MaxBodyBytes is the largest request body an action accepts.
 	MaxBodyBytes int64
+	// SampleInterval is how often the console samples each cluster (end
+	// offsets, groups and their lag) for the charts, the lag history and
+	// the group timeline (history.go).
+	SampleInterval time.Duration
+	// HistoryWindow is how far back the samples go.
+	HistoryWindow time.Duration
+	// StateFile, if set, is the JSON file where the clusters added on the
+	// Clusters page are kept, so they outlive a restart; empty: in memory.
+	StateFile string
 	// Logger receives lifecycle logs and, at Debug, each failed request.
 	Logger *slog.Logger
 }
@@ -79,6 +89,8 @@ func DefaultConfig() Config {
 		MaxBodyBytes:   1 << 20,
 		MaxClusters:    16,
 		TailDuration:   5 * time.Minute,
+		SampleInterval: 2 * time.Second,
+		HistoryWindow:  30 * time.Minute,
 		Logger:         slog.Default(),
 	}
 }
@@ -102,6 +114,10 @@ func (c Config) Validate() error {
 		return errors.New("console config: MaxBodyBytes must be > 0")
 	case c.TailDuration <= 0:
 		return errors.New("console config: TailDuration must be > 0")
+	case c.SampleInterval <= 0:
+		return errors.New("console config: SampleInterval must be > 0")
+	case c.HistoryWindow < c.SampleInterval:
+		return errors.New("console config: HistoryWindow must be >= SampleInterval")
 	case c.MaxClusters <= 0:
 		return errors.New("console config: MaxClusters must be > 0")
 	case c.Name != "" && !validClusterName(c.Name):
@@ -125,8 +141,9 @@ type Console struct {
 	clusters []*cluster // clusters[0] is the startup cluster; at most cfg.MaxClusters
 	closed   bool
 
-	stopped context.Context // canceled by Close: ends the live tails
+	stopped context.Context // canceled by Close: ends the live tails and the sampler
 	stop    context.CancelFunc
+	sampler sampler // the clusters' histories, see sampler.go
 }
 
 // New makes a console for the cluster at cfg.Brokers. It does not connect
@@ -146,11 +163,17 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, clusters: []*cluster{first}, mux: http.NewServeMux()}
 	c.stopped, c.stop = context.WithCancel(context.Background())
-	if c.pages, err = parsePages(); err != nil {
+	if c.pages, err = parsePages(cfg.HistoryWindow); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.loadState(); err != nil {
 		c.Close()
 		return nil, err
 	}
 	c.routes()
+	c.sampler = sampler{hists: map[*cluster]*clusterHistory{}, done: make(chan struct{})}
+	go c.sampleLoop()
 	return c, nil
 }
 
@@ -170,6 +193,9 @@ func clientOpts(cfg Config, brokers []string, extra ...kgo.Opt) []kgo.Opt {
 // Close releases the Kafka clients. Requests still running fail.
 func (c *Console) Close() {
 	c.stop()
+	if c.sampler.done != nil {
+		<-c.sampler.done
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -219,8 +245,14 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST /api/topics/{topic}/messages", c.action(c.produce))
 	c.mux.HandleFunc("GET /api/topics/{topic}/consumers", c.apiTopicConsumers)
 	c.mux.HandleFunc("GET /api/topics/{topic}/tail", c.apiTail)
+	c.mux.HandleFunc("POST /api/topics/{topic}/configs", c.action(c.alterConfigs))
 
 	c.mux.HandleFunc("GET /consumers", c.pageConsumers)
+	c.mux.HandleFunc("GET /consumers/{group}", c.pageGroup)
+	c.mux.HandleFunc("GET /api/groups/{group}/history", c.apiGroupHistory)
+
+	c.mux.HandleFunc("GET /charts", c.pageCharts)
+	c.mux.HandleFunc("GET /api/history", c.apiHistory)
 	c.mux.HandleFunc("GET /api/groups", c.apiGroups)
 	c.mux.HandleFunc("DELETE /api/groups/{group}", c.action(c.deleteGroup))
 	c.mux.HandleFunc("POST /api/groups/{group}/reset", c.action(c.resetGroup))
@@ -268,10 +300,12 @@ func (c *Console) apiHealth(w http.ResponseWriter, r *http.Request) {
 type actionFunc func(ctx context.Context, r *http.Request, cli bool) (actionResult, error)
 
 // actionResult is the answer of an action: a message for the user, or the
-// equivalent command.
+// equivalent commands (cli.go): samsa's, and the same with Apache Kafka's
+// kafka-*.sh tools when they can express it.
 type actionResult struct {
-	Message string `json:"message,omitempty"`
-	CLI     string `json:"cli,omitempty"`
+	Message  string `json:"message,omitempty"`
+	CLI      string `json:"cli,omitempty"`
+	KafkaCLI string `json:"kafka_cli,omitempty"`
 }
 
 // action wraps an actionFunc: read-only check (a ?cli=1 preview is always
@@ -395,24 +429,45 @@ type page struct {
 	Data        any
 }
 
-// parsePages parses layout.html with each page template.
-func parsePages() (map[string]*template.Template, error) {
+// parsePages parses layout.html and partials.html with each page
+// template. window bounds the ranges the chart pages offer.
+func parsePages(window time.Duration) (map[string]*template.Template, error) {
+	type rangeOpt struct{ Value, Label string }
+	var ranges []rangeOpt
+	for _, o := range []struct {
+		d     time.Duration
+		label string
+	}{{time.Minute, "1 minute"}, {5 * time.Minute, "5 minutes"}, {10 * time.Minute, "10 minutes"}, {30 * time.Minute, "30 minutes"}, {time.Hour, "1 hour"}, {6 * time.Hour, "6 hours"}} {
+		if o.d <= window {
+			ranges = append(ranges, rangeOpt{o.d.String(), o.label})
+		}
+	}
 	funcs := template.FuncMap{
 		"bytes":   humanBytes,
 		"add":     func(a, b int) int { return a + b },
 		"color":   func(i int) int { return i % 8 },
 		"join":    strings.Join,
 		"timefmt": func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000 MST") },
+		"pathesc": url.PathEscape,
+		"ranges":  func() []rangeOpt { return ranges },
+		"card":    func(g Group, readOnly bool) groupCard { return groupCard{Group: g, ReadOnly: readOnly} },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"brokers", "topics", "topic", "consumers", "clusters"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"brokers", "topics", "topic", "consumers", "group", "charts", "clusters"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// groupCard is what the "groupcard" template draws: a group, and whether
+// its actions are hidden.
+type groupCard struct {
+	Group    Group
+	ReadOnly bool
 }
 
 // render draws one page; err (if any) becomes the unreachable banner or

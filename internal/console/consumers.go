@@ -228,7 +228,7 @@ func (c *Console) pageConsumers(w http.ResponseWriter, r *http.Request) {
 func (c *Console) deleteGroup(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("group")
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("group", "delete", name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("group", "delete", name), KafkaCLI: clusterOf(ctx).kafkaDeleteGroup(name)}, nil
 	}
 	resp, err := clusterOf(ctx).adm.DeleteGroup(ctx, name)
 	if err == nil {
@@ -268,7 +268,7 @@ func (c *Console) resetGroup(ctx context.Context, r *http.Request, cli bool) (ac
 		return actionResult{}, fmt.Errorf("%w: reset to %q: use earliest, latest or timestamp", ErrBadRequest, req.To)
 	}
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliReset(name, req, at)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliReset(name, req, at), KafkaCLI: clusterOf(ctx).kafkaReset(name, req, at)}, nil
 	}
 	dgs, err := clusterOf(ctx).adm.DescribeGroups(ctx, name)
 	if err != nil {

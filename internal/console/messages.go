@@ -341,7 +341,7 @@ func (c *Console) produce(ctx context.Context, r *http.Request, cli bool) (actio
 		}
 	}
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliProduce(topic, req)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliProduce(topic, req), KafkaCLI: clusterOf(ctx).kafkaProduce(topic, req)}, nil
 	}
 	m, err := clusterOf(ctx).adm.Metadata(ctx, topic)
 	if err != nil {

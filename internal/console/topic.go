@@ -1,17 +1,19 @@
 package console
 
 // The topic page: one topic's partitions (leader, replicas, ISR, start and
-// end offsets, count) and configs, with tabs for its messages (messages.go)
-// and the groups reading it (consumers.go).
+// end offsets, count) and configs (edited through configs.go), with tabs
+// for its messages (messages.go) and the groups reading it (consumers.go).
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Partition is one row of a topic's partitions table.
@@ -28,11 +30,13 @@ type Partition struct {
 
 // ConfigEntry is one config of a topic.
 type ConfigEntry struct {
-	Key       string `json:"key"`
-	Value     string `json:"value"`
-	Source    string `json:"source"` // Kafka's source name, e.g. DYNAMIC_TOPIC_CONFIG
-	Default   bool   `json:"default"`
-	Sensitive bool   `json:"sensitive"`
+	Key    string `json:"key"`
+	Value  string `json:"value"`  // "" when Sensitive: the value stays hidden
+	Source string `json:"source"` // Kafka's source name, e.g. DYNAMIC_TOPIC_CONFIG
+	// Default: not overridden for this topic (any source but
+	// DYNAMIC_TOPIC_CONFIG); an override can be reset to the default.
+	Default   bool `json:"default"`
+	Sensitive bool `json:"sensitive"`
 }
 
 // topicView is GET /api/topics/{topic} and the top of the topic page.
@@ -94,7 +98,9 @@ func (c *Console) topic(ctx context.Context, name string) (topicView, error) {
 		}
 		for _, cfg := range rc.Configs {
 			e := ConfigEntry{Key: cfg.Key, Source: cfg.Source.String(), Sensitive: cfg.Sensitive}
-			e.Default = cfg.Source.String() == "DEFAULT_CONFIG" || cfg.Source.String() == "STATIC_BROKER_CONFIG"
+			// Only a topic override can be reset from this topic; a value
+			// from the broker's config is a default as far as it goes.
+			e.Default = cfg.Source != kmsg.ConfigSourceDynamicTopicConfig
 			if cfg.Value != nil && !cfg.Sensitive {
 				e.Value = *cfg.Value
 			}
@@ -144,7 +150,8 @@ type topicPage struct {
 	Messages  messagesView
 	Query     messagesQuery
 	Consumers []Group
-	Err       string // the open tab's data could not be gathered
+	Chart     template.HTML // Partitions tab: messages in per second
+	Err       string        // the open tab's data could not be gathered
 }
 
 func (c *Console) pageTopic(w http.ResponseWriter, r *http.Request) {
@@ -173,6 +180,7 @@ func (c *Console) pageTopic(w http.ResponseWriter, r *http.Request) {
 			}
 		default:
 			p.Tab = "partitions"
+			p.Chart = c.topicChart(ctx, name)
 		}
 	}
 	c.render(w, r, "topic", page{Title: name, Nav: "topics", Data: p}, err)

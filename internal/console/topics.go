@@ -187,7 +187,7 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 		return actionResult{}, fmt.Errorf("%w: partitions and replication factor are >= 1 (or empty for the broker's default)", ErrBadRequest)
 	}
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCreateTopic(req)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCreateTopic(req), KafkaCLI: clusterOf(ctx).kafkaCreateTopic(req)}, nil
 	}
 	p, rf := req.Partitions, req.RF
 	if p == 0 {
@@ -213,7 +213,7 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 func (c *Console) deleteTopic(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("topic")
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "delete", name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "delete", name), KafkaCLI: clusterOf(ctx).kafkaDeleteTopic(name)}, nil
 	}
 	resp, err := clusterOf(ctx).adm.DeleteTopic(ctx, name)
 	if err == nil {
@@ -242,7 +242,7 @@ func (c *Console) setPartitions(ctx context.Context, r *http.Request, cli bool) 
 		return actionResult{}, fmt.Errorf("%w: give the new partition count (>= 1)", ErrBadRequest)
 	}
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "alter", name, "--partitions", fmt.Sprint(req.Count))}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "alter", name, "--partitions", fmt.Sprint(req.Count)), KafkaCLI: clusterOf(ctx).kafkaPartitions(name, req.Count)}, nil
 	}
 	rs, err := clusterOf(ctx).adm.UpdatePartitions(ctx, req.Count, name)
 	if err == nil {

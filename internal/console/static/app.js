@@ -71,8 +71,66 @@ function done(el, feedback, message) {
   show(feedback, "ok", message || "Done.");
 }
 
+// showCommands shows the commands equivalent to an action, each in its
+// own block (data-cli-kind="samsa" or "kafka") with a Copy button: the
+// samsa command, and the same with Apache Kafka's kafka-*.sh tools when
+// they can express it (res.kafka_cli).
+function showCommands(feedback, res, copied) {
+  if (!feedback) { alert(res.cli); return; }
+  feedback.className = "feedback ok";
+  feedback.textContent = copied ? "Copied the samsa command to the clipboard." : "The same from a terminal:";
+  const block = (kind, label, cmd) => {
+    const div = document.createElement("div");
+    div.dataset.cliKind = kind;
+    const head = document.createElement("div");
+    const name = document.createElement("span");
+    name.className = "muted small";
+    name.textContent = label;
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "link small";
+    copy.dataset.copy = "";
+    copy.textContent = "Copy";
+    head.append(name, " ", copy);
+    const pre = document.createElement("pre");
+    pre.textContent = cmd;
+    div.append(head, pre);
+    feedback.appendChild(div);
+  };
+  block("samsa", "samsa", res.cli);
+  if (res.kafka_cli) block("kafka", "Apache Kafka tools", res.kafka_cli);
+}
+
+// copyText puts the text of pre on the clipboard; where the page may not
+// (no navigator.clipboard outside a secure context) it selects the text
+// for the user to copy, and returns false.
+async function copyText(pre) {
+  try {
+    await navigator.clipboard.writeText(pre.textContent);
+    return true;
+  } catch (e) {
+    window.getSelection().selectAllChildren(pre);
+    return false;
+  }
+}
+
+// configBody is the body of an action on a row of the Configs tab:
+// "save" (or "add", on the new-config row) sets the row's key to its
+// value; "reset" deletes the override, back to the default.
+function configBody(el) {
+  const row = el.closest("tr");
+  if (el.dataset.configAction === "add") {
+    const key = row.querySelector("[data-config-new-key]").value.trim();
+    return { set: { [key]: row.querySelector("[data-config-new-value]").value } };
+  }
+  const key = row.dataset.configKey;
+  if (el.dataset.configAction === "reset") return { delete: [key] };
+  return { set: { [key]: row.querySelector("[data-config-value]").value } };
+}
+
 document.addEventListener("submit", async ev => {
   const form = ev.target;
+  if (form.matches("form.configs")) { ev.preventDefault(); return; }
   if (!form.matches("form.action[data-api]")) return;
   ev.preventDefault();
   const feedback = form.querySelector(".feedback");
@@ -96,13 +154,36 @@ document.addEventListener("click", async ev => {
   if (el.hasAttribute("data-cli")) {
     const form = el.closest("form");
     const feedback = form.querySelector(".feedback");
+    const body = el.dataset.configAction ? configBody(el) : formBody(form);
     try {
-      const res = await call(form.dataset.method || "POST", form.dataset.api + "?cli=1", formBody(form));
+      const res = await call(form.dataset.method || "POST", form.dataset.api + "?cli=1", body);
       let copied = false;
       try { await navigator.clipboard.writeText(res.cli); copied = true; } catch (e) { /* not allowed: show it only */ }
-      show(feedback, "ok", copied ? "Copied to the clipboard:" : "The same from a terminal:", res.cli);
+      showCommands(feedback, res, copied);
     } catch (e) {
       show(feedback, "error", e.message);
+    }
+    if (el.dataset.configAction) feedback.scrollIntoView({ block: "nearest" });
+    return;
+  }
+  if (el.dataset.copy !== undefined) {
+    const pre = el.closest("[data-cli-kind]").querySelector("pre");
+    el.textContent = await copyText(pre) ? "Copied" : "Selected: press Ctrl+C to copy";
+    return;
+  }
+  if (el.dataset.configAction) {
+    const form = el.closest("form");
+    const feedback = form.querySelector(".feedback");
+    if (el.dataset.confirm && !confirm(el.dataset.confirm)) return;
+    el.disabled = true;
+    try {
+      const res = await call(form.dataset.method || "POST", form.dataset.api, configBody(el));
+      done(form, feedback, res.message);
+    } catch (e) {
+      show(feedback, "error", e.message);
+      feedback.scrollIntoView({ block: "nearest" });
+    } finally {
+      el.disabled = false;
     }
     return;
   }
@@ -142,7 +223,8 @@ document.addEventListener("click", async ev => {
 // remembers it in a cookie) and the same page shows for that cluster.
 document.addEventListener("change", ev => {
   if (ev.target.id !== "cluster-switch") return;
-  const path = location.pathname.startsWith("/topics/") ? "/topics" : location.pathname;
+  // A topic's or a group's page goes to the list: the other cluster may not have it.
+  const path = location.pathname.replace(/^\/(topics|consumers)\/.*/, "/$1");
   location.href = path + "?cluster=" + encodeURIComponent(ev.target.value);
 });
 
@@ -221,6 +303,22 @@ document.addEventListener("click", ev => {
   tail.addEventListener("error", () => {
     if (tail && tail.readyState === EventSource.CLOSED) stopTail(button, status, "The tail failed; is the topic still there?");
   });
+});
+
+// Configs tab: a row's Save (and its CLI) shows once its value differs
+// from the one the page was drawn with; Enter in a row saves (or adds) it.
+document.addEventListener("input", ev => {
+  if (!ev.target.matches || !ev.target.matches("input[data-config-value]")) return;
+  const changed = ev.target.value !== ev.target.defaultValue;
+  for (const b of ev.target.closest("tr").querySelectorAll('button[data-config-action="save"]')) b.hidden = !changed;
+});
+
+document.addEventListener("keydown", ev => {
+  if (ev.key !== "Enter" || !ev.target.closest || !ev.target.closest("form.configs tr")) return;
+  const row = ev.target.closest("tr");
+  const button = row.querySelector('button[data-config-action="save"]:not([data-cli]):not([hidden]), button[data-config-action="add"]:not([data-cli])');
+  ev.preventDefault();
+  if (button) button.click();
 });
 
 // Search boxes with data-filter hide the rows whose data-name does not match.
