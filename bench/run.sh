@@ -103,8 +103,8 @@ start_broker() {
 	local t0
 	t0=$(now_ns)
 	case $variant in
-	samsa-durable) "$BIN/samsa" serve --listen 127.0.0.1:0 --data-dir "$dir" --flush durable "$@" >"$log" 2>&1 & ;;
-	samsa-os) "$BIN/samsa" serve --listen 127.0.0.1:0 --data-dir "$dir" --flush os "$@" >"$log" 2>&1 & ;;
+	samsa-durable) "$BIN/samsa" serve --console-listen "" --listen 127.0.0.1:0 --data-dir "$dir" --flush durable "$@" >"$log" 2>&1 & ;;
+	samsa-os) "$BIN/samsa" serve --console-listen "" --listen 127.0.0.1:0 --data-dir "$dir" --flush os "$@" >"$log" 2>&1 & ;;
 	kfake-sync) "$BIN/kfakepeer" --listen 127.0.0.1:0 --data-dir "$dir" --sync "$@" >"$log" 2>&1 & ;;
 	kfake-disk) "$BIN/kfakepeer" --listen 127.0.0.1:0 --data-dir "$dir" "$@" >"$log" 2>&1 & ;;
 	kfake-mem) "$BIN/kfakepeer" --listen 127.0.0.1:0 "$@" >"$log" 2>&1 & ;;

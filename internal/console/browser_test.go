@@ -36,7 +36,7 @@ func artifactsDir(t *testing.T) string {
 func TestBrowserLabFlow(t *testing.T) {
 	chromium := samsatest.RequireTool(t, "chromium", "chromium")
 	b := samsatest.Start(t, fastGroups)
-	srv := startConsole(t, b.Addr)
+	srv := startConsole(t, b.Addr, func(c *Config) { c.SampleInterval = 200 * time.Millisecond })
 	dir := artifactsDir(t)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
@@ -118,6 +118,9 @@ func TestBrowserLabFlow(t *testing.T) {
 	if s := text(`#create-topic .feedback pre`); !strings.HasPrefix(s, "samsa topic create orders --partitions 6") {
 		t.Errorf("CLI command = %q", s)
 	}
+	if s := text(`#create-topic .feedback [data-cli-kind="kafka"] pre`); !strings.HasPrefix(s, "kafka-topics.sh --bootstrap-server "+b.Addr+" --create --topic orders --partitions 6") {
+		t.Errorf("Kafka tools command = %q", s)
+	}
 	shot("02-topics-created")
 
 	// Produce with franz-go: the count rises to 3.
@@ -192,6 +195,52 @@ func TestBrowserLabFlow(t *testing.T) {
 	shot("06-consumers")
 	do("topic consumers tab", chromedp.Navigate(srv.URL+"/topics/post.office?tab=consumers"), chromedp.WaitVisible(chromedp.CSS(`section.group[data-group="mailroom"]`)))
 	shot("07-topic-consumers")
+	// The group's page: its timeline (the console saw it form) and its lag
+	// over time, in total and per partition.
+	do("group page", chromedp.Navigate(srv.URL+"/consumers/mailroom?range=1m0s"), chromedp.WaitVisible(chromedp.CSS("#timeline li.ev")))
+	if s := text("#timeline"); !strings.Contains(s, "postman-1") || !strings.Contains(s, "postman-2") {
+		t.Errorf("timeline = %q, want both members in it", s)
+	}
+	do("group lag charts", chromedp.WaitVisible(chromedp.CSS(`#chart-group-lag path[data-series="mailroom"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#chart-partition-lag path[data-series="post.office P0"]`)))
+	shot("08a-group-timeline")
+
+	// Charts: produce for a few samples, then messages in per second of
+	// post.office and the lag of mailroom (nobody commits) are drawn.
+	samsatest.Eventually(t, 20*time.Second, "a rate drawn for post.office", func() bool {
+		var recs []*kgo.Record
+		for i := range 50 {
+			recs = append(recs, &kgo.Record{Topic: "post.office", Value: fmt.Appendf(nil, `{"n":%d}`, i)})
+		}
+		produce(t, cl, recs...)
+		do("charts", chromedp.Navigate(srv.URL+"/charts?range=1m0s"), chromedp.WaitVisible(chromedp.CSS("#chart-topics")))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+			const legend = document.querySelector("#chart-topics").closest(".chart").innerText;
+			return document.querySelector('#chart-topics path[data-series="post.office"]') !== null && !/post\.office\s+last 0 msg\/s · max 0 /.test(legend)
+		})()`))
+		return err == nil && ok
+	})
+	do("group lag chart", chromedp.WaitVisible(chromedp.CSS(`#chart-groups path[data-series="mailroom"]`)))
+	shot("08b-charts")
+
+	// Configs: set retention.ms from its row, see it as an override, and
+	// the same as commands.
+	do("configs tab", chromedp.Navigate(srv.URL+"/topics/post.office?tab=configs"),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-config-key="retention.ms"] input[data-config-value]`)),
+		chromedp.SetValue(chromedp.CSS(`tr[data-config-key="retention.ms"] input[data-config-value]`), "3600000"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('tr[data-config-key="retention.ms"] input[data-config-value]').dispatchEvent(new Event("input", {bubbles: true}))`),
+		chromedp.Click(chromedp.CSS(`tr[data-config-key="retention.ms"] button[data-cli][data-config-action="save"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#configs-form .feedback [data-cli-kind="kafka"] pre`)))
+	if s := text(`#configs-form .feedback [data-cli-kind="kafka"] pre`); !strings.Contains(s, "kafka-configs.sh --bootstrap-server "+b.Addr+" --entity-type topics --entity-name post.office --alter --add-config retention.ms=3600000") {
+		t.Errorf("kafka-configs command = %q", s)
+	}
+	do("save retention.ms", chromedp.Click(chromedp.CSS(`tr[data-config-key="retention.ms"] button[data-config-action="save"]:not([data-cli])`)),
+		chromedp.WaitVisible(chromedp.CSS("#flash")), chromedp.WaitVisible(chromedp.CSS(`tr.override[data-config-key="retention.ms"]`)))
+	if s := text("#flash"); !strings.Contains(s, "Updated configs of topic post.office: retention.ms=3600000") {
+		t.Errorf("config feedback = %q", s)
+	}
+	shot("08c-configs-edited")
+
 	do("partitions tab", chromedp.Navigate(srv.URL+"/topics/post.office"), chromedp.WaitVisible(chromedp.CSS("#partitions")))
 	shot("08-topic-partitions")
 

@@ -186,3 +186,37 @@ func timelineHas(t *testing.T, srv *httptest.Server, group, kind, text string) b
 	}
 	return false
 }
+
+// BenchmarkSampleCluster takes one sample (topics, end offsets, groups and
+// their lag) of a real broker with 20 topics of 3 partitions and 5 groups.
+func BenchmarkSampleCluster(b *testing.B) {
+	br := samsatest.Start(b)
+	cfg := DefaultConfig()
+	cfg.Brokers = []string{br.Addr}
+	cfg.Logger = samsatest.TestLogger(b)
+	c, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := samsatest.Context(b, time.Minute)
+	adm := br.Admin()
+	for i := range 20 {
+		topic := fmt.Sprintf("t%02d", i)
+		if _, err := adm.CreateTopic(ctx, 3, 1, nil, topic); err != nil {
+			b.Fatal(err)
+		}
+		if i < 5 {
+			if _, err := adm.CommitOffsets(ctx, fmt.Sprintf("g%d", i), offsetsAt(topic, 0, 0)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	cl := c.list()[0]
+	for b.Loop() {
+		s, err := c.sample(ctx, cl)
+		if err != nil || len(s.groups) != 5 || len(s.ends) < 20 {
+			b.Fatalf("sample: %v, %d groups, %d topics", err, len(s.groups), len(s.ends))
+		}
+	}
+}

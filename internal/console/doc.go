@@ -7,14 +7,17 @@
 // Every page has a JSON endpoint behind it that returns the same data the
 // page draws: /brokers and GET /api/brokers, /topics and GET /api/topics,
 // /topics/{topic} and GET /api/topics/{topic}, /consumers and GET
-// /api/groups. Actions are JSON requests (POST/DELETE under /api/...) made
-// by a little hand-written JavaScript (static/app.js); each answers
-// {"message": ...} or {"error": ...} with the broker's own error text. An
-// action called with ?cli=1 does nothing and answers {"cli": ...}: the
-// equivalent `samsa` command ("copy as CLI command").
+// /api/groups, /consumers/{group} and GET /api/groups/{group}/history,
+// /charts and GET /api/history. Actions are JSON requests (POST/DELETE
+// under /api/...) made by a little hand-written JavaScript (static/app.js);
+// each answers {"message": ...} or {"error": ...} with the broker's own
+// error text. An action called with ?cli=1 does nothing and answers {"cli": ...,
+// "kafka_cli": ...}: the equivalent `samsa` command and, when Apache
+// Kafka's tools can say the same, the kafka-*.sh one ("copy as CLI").
 //
 // The console talks to one or more clusters (clusters.go): the one it
-// started with and any added on the Clusters page, kept in memory. Each
+// started with and any added on the Clusters page, saved in
+// Config.StateFile when it is set (state.go). Each
 // request works against the cluster chosen by ?cluster=NAME (remembered in
 // a cookie) or the cookie, else the startup one; ServeHTTP puts it in the
 // request's context and the gathering code reads it with clusterOf.
@@ -25,10 +28,24 @@
 // layout.html); CSS and JS are in static/. Both are embedded with embed.FS,
 // so the console needs no build step and no network beyond the cluster.
 //
+// Kafka keeps no history, so the console keeps its own: one goroutine
+// (sampler.go) samples every cluster each Config.SampleInterval (end
+// offsets, groups, lag) and history.go keeps Config.HistoryWindow of it:
+// rates per topic, lag per group and partition, and each group's timeline
+// (the differences between two samples). chart.go draws the series as
+// inline SVG; static/live.js refreshes the parts of a page marked
+// data-live every few seconds.
+//
 // Files: console.go (Config, Console, routes, rendering, errors),
-// brokers.go, topics.go, topic.go, messages.go, consumers.go and
-// clusters.go (one per page: gathering through kadm and the handlers),
-// tail.go (live tail), cli.go (the equivalent commands).
+// brokers.go, topics.go, topic.go, configs.go, messages.go, consumers.go,
+// charts.go and clusters.go (one per page or tab: gathering through kadm
+// and the handlers), tail.go (live tail), cli.go (the equivalent
+// commands), state.go (the saved clusters), sampler.go and history.go
+// (the samples), chart.go (SVG). Templates: layout.html, partials.html
+// (the group card, the sampling line) and one file per page.
+//
+// Locks: Console.mu (the clusters), sampler.mu (which history is whose)
+// and each history's mu are never held together.
 //
 // Every admin call runs under Config.RequestTimeout. When no broker
 // answers, pages say "cluster unreachable" and the API answers 503; the

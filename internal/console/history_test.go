@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,34 @@ func TestHistoryBoundsGroupsAndTimeline(t *testing.T) {
 	}
 	if !tl[0].Time.Equal(at(maxTimeline + 10)) {
 		t.Errorf("newest event at %v, want %v", tl[0].Time, at(maxTimeline+10))
+	}
+}
+
+// BenchmarkHistoryRecord records one sample of a cluster with 200 topics
+// and 20 groups of 3 members reading 10 partitions each.
+func BenchmarkHistoryRecord(b *testing.B) {
+	h := newHistory(30 * time.Minute)
+	ends := map[string]int64{}
+	for i := range 200 {
+		ends[fmt.Sprintf("topic-%03d", i)] = int64(i)
+	}
+	groups := map[string]groupSample{}
+	for g := range 20 {
+		gs := groupSample{state: "Stable", members: map[string]memberSample{}, parts: map[tp]int64{}}
+		for m := range 3 {
+			gs.members[fmt.Sprintf("m-%d", m)] = member(fmt.Sprintf("client-%d", m), "topic-000 P0 P1 P2")
+		}
+		for p := range int32(10) {
+			gs.parts[tp{fmt.Sprintf("topic-%03d", g), p}] = int64(p)
+		}
+		groups[fmt.Sprintf("group-%02d", g)] = gs
+	}
+	now := t0
+	for b.Loop() {
+		now = now.Add(2 * time.Second)
+		for k := range ends {
+			ends[k] += 10
+		}
+		h.record(sample{at: now, ends: maps.Clone(ends), groups: groups})
 	}
 }
