@@ -41,6 +41,9 @@ else
 fi
 command -v go >/dev/null 2>&1 || { echo "test.sh: Go 1.26 or newer is required: https://go.dev/dl/" >&2; exit 1; }
 
+# The console's browser test saves a screenshot of each page here.
+export SAMSA_ARTIFACTS="${SAMSA_ARTIFACTS:-$PWD/artifacts/console}"
+
 echo "== go vet" >&2
 go vet ./...
 if [ $quick = 0 ]; then

@@ -132,6 +132,9 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			kgo.SeedBrokers(seeds...),
 			kgo.ConsumerGroup(groups[i]),
 			kgo.ConsumeTopics(cfg.topic),
+			// The name the console and kafka-consumer-groups show for
+			// this member, as printed: "Consumer i".
+			kgo.ClientID(fmt.Sprintf("consumer-%d", i)),
 			// A rebalance waits until the letters we polled are printed,
 			// and autocommit commits them before partitions move on, so
 			// a letter is not printed twice by two members of one group.

@@ -103,6 +103,7 @@ def consume(i, group, args):
     consumer = Consumer({
         "bootstrap.servers": args.brokers,
         "group.id": group,
+        "client.id": f"consumer-{i}",  # how the console names this member (as printed)
         "enable.auto.commit": True,
         "auto.offset.reset": "earliest",  # start_at_end committed where new groups begin
     })

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,6 +20,7 @@ import (
 type ptyProc struct {
 	*proc
 	master *os.File
+	copied chan struct{} // closed when everything the child wrote is in stdout
 }
 
 // startPTY runs program on a new pseudo-terminal. Everything it writes is
@@ -73,7 +75,20 @@ func startPTY(t *testing.T, program string, args ...string) *ptyProc {
 		<-copied
 	})
 	p.watch()
-	return &ptyProc{proc: p, master: master}
+	return &ptyProc{proc: p, master: master, copied: copied}
+}
+
+// wait waits for the child to exit, then until everything it wrote to
+// the terminal has been read into stdout, and returns its exit code.
+func (p *ptyProc) wait() int {
+	p.t.Helper()
+	code := p.proc.wait()
+	select {
+	case <-p.copied:
+	case <-time.After(cmdTimeout):
+		p.t.Fatalf("%v: terminal output not drained after %v", p.cmd.Args, cmdTimeout)
+	}
+	return code
 }
 
 // typeText writes s to the terminal as if typed.

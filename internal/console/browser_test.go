@@ -63,13 +63,21 @@ func TestBrowserLabFlow(t *testing.T) {
 			t.Fatalf("%s: %v; page: %s", what, err, s)
 		}
 	}
+	// text is the visible text of the first element matching sel, read
+	// in one step in the page: live parts of a page are replaced every
+	// few seconds, so a node found by one call may be gone by the next.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
+		var s *string
+		samsatest.Eventually(t, 10*time.Second, "an element "+sel, func() bool {
+			var err error
+			s, err = chromedp.Run(ctx, chromedp.Evaluate[*string](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : null })()`, sel)))
+			if err != nil {
+				t.Fatalf("text of %s: %v", sel, err)
+			}
+			return s != nil
+		})
+		return *s
 	}
 	shot := func(name string) {
 		t.Helper()
@@ -241,7 +249,14 @@ func TestBrowserLabFlow(t *testing.T) {
 	}
 	shot("08c-configs-edited")
 
+	// The Partitions tab refreshes itself: records produced while it is
+	// open show in its count without a reload.
 	do("partitions tab", chromedp.Navigate(srv.URL+"/topics/post.office"), chromedp.WaitVisible(chromedp.CSS("#partitions")))
+	before := text("#message-count")
+	produce(t, cl, &kgo.Record{Topic: "post.office", Value: []byte(`{"to":"Barbara Liskov"}`)})
+	samsatest.Eventually(t, 15*time.Second, "the count to rise on the open page", func() bool {
+		return text("#message-count") != before
+	})
 	shot("08-topic-partitions")
 
 	// Clusters: a second cluster, validated (a closed port fails, its

@@ -163,6 +163,7 @@ func (c *Console) apiGroupHistory(w http.ResponseWriter, r *http.Request) {
 // Consumers page), its charts and its timeline.
 type groupPage struct {
 	Group          Group
+	GroupErr       string // the group could not be described now; its history is still shown
 	History        groupHistoryView
 	HistoryErr     string
 	Range          string
@@ -180,12 +181,17 @@ func (c *Console) pageGroup(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	g, err := c.group(ctx, name)
-	if err != nil {
+	hv, herr := c.groupHistory(ctx, name, span)
+	if err != nil && herr != nil {
 		c.render(w, r, "group", page{Title: name, Nav: "consumers"}, err)
 		return
 	}
+	// A group that is gone, or a cluster that does not answer, still has
+	// the history the console kept: that is when it is wanted.
 	p := groupPage{Group: g, Range: span.String()}
-	hv, herr := c.groupHistory(ctx, name, span)
+	if err != nil {
+		p.Group, p.GroupErr = Group{Name: name}, err.Error()
+	}
 	if herr != nil {
 		p.HistoryErr = herr.Error()
 	}
@@ -228,10 +234,8 @@ func (c *Console) topicChart(ctx context.Context, topic string) template.HTML {
 	now := time.Now()
 	spec := chartSpec{ID: "chart-topic", Title: "Messages in per second to " + topic, Unit: "msg/s",
 		From: now.Add(-span), To: now, Gap: 3 * c.cfg.SampleInterval, Empty: c.emptyText()}
-	for _, t := range c.historyOf(clusterOf(ctx)).topicRates(spec.From) {
-		if t.Topic == topic {
-			spec.Series = []Series{{Name: topic, Points: t.Points}}
-		}
+	if pts := c.historyOf(clusterOf(ctx)).topicRate(topic, spec.From); pts != nil {
+		spec.Series = []Series{{Name: topic, Points: pts}}
 	}
 	return renderChart(spec)
 }

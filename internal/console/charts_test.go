@@ -99,14 +99,28 @@ func TestChartsShowMessagesInPerSecondAndGroupLag(t *testing.T) {
 		}
 	}
 	mustCall(t, srv, 400, "GET", "/api/history?range=soon", nil, nil)
-	var hi wireHistory
-	mustCall(t, srv, 200, "GET", "/api/history?internal=1", nil, &hi)
-	internal := false
-	for _, tr := range hi.Topics {
-		internal = internal || tr.Topic == "__consumer_offsets"
-	}
-	if !internal {
-		t.Error("internal=1: __consumer_offsets (written by the commit) has no series")
+	samsatest.Eventually(t, 10*time.Second, "with internal=1, a series for __consumer_offsets (written by the commit)", func() bool {
+		var hi wireHistory
+		mustCall(t, srv, 200, "GET", "/api/history?internal=1", nil, &hi)
+		for _, tr := range hi.Topics {
+			if tr.Topic == "__consumer_offsets" {
+				return true
+			}
+		}
+		return false
+	})
+
+	// A deleted group: the timeline says so, and its page still shows
+	// what the console saw.
+	mustCall(t, srv, 200, "DELETE", "/api/groups/mailroom", nil, nil)
+	samsatest.Eventually(t, 10*time.Second, "mailroom's deletion in its timeline", func() bool {
+		return timelineHas(t, srv, "mailroom", "deleted", "group gone")
+	})
+	page = mustCall(t, srv, 200, "GET", "/consumers/mailroom", nil, nil)
+	for _, want := range []string{"what the console saw before", `data-kind="deleted"`, `id="chart-group-lag"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page of the deleted group lacks %s", want)
+		}
 	}
 }
 

@@ -48,7 +48,8 @@ func shellJoin(name string, args ...string) string {
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.
 func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+	// A leading '=' is expanded by zsh (=cmd is the path of cmd).
+	if s != "" && s[0] != '=' && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.,:/=@+%", r))
 	}) < 0 {
 		return s

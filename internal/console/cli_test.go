@@ -29,6 +29,8 @@ func TestCLICommands(t *testing.T) {
 		{shellQuote(""), "''"},
 		{shellQuote("it's"), `'it'\''s'`},
 		{shellQuote("a;rm -rf /"), "'a;rm -rf /'"},
+		{shellQuote("=ls"), "'=ls'"},
+		{shellQuote("a=b"), "a=b"},
 		{shellQuote("$HOME"), "'$HOME'"},
 		{printLine("plain"), "echo plain"},
 		{printLine("-n"), `printf '%s\n' -n`},

@@ -138,7 +138,8 @@ type Console struct {
 	mux   *http.ServeMux
 
 	mu       sync.RWMutex
-	clusters []*cluster // clusters[0] is the startup cluster; at most cfg.MaxClusters
+	clusters []*cluster      // clusters[0] is the startup cluster; at most cfg.MaxClusters
+	skipped  []storedCluster // entries of the state file not loaded; saved back as they were (state.go)
 	closed   bool
 
 	stopped context.Context // canceled by Close: ends the live tails and the sampler

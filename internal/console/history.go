@@ -24,25 +24,33 @@ import (
 )
 
 // Bounds of one cluster's history, so a cluster with very many topics or
-// groups cannot make the console grow without limit. Series beyond them
-// are not recorded (the charts say so).
+// groups cannot make the console grow without limit: at most maxSeries
+// series of 16-byte points, i.e. about 30 MiB with the default 30 minutes
+// at 2 s. Series beyond them are not recorded (the charts say so).
 const (
-	maxTopicSeries     = 1000 // topics with a rate series
-	maxGroupHistories  = 200  // groups with a lag series and a timeline
-	maxPartitionSeries = 1024 // partition lag series per group
-	maxTimeline        = 200  // events kept per group, newest first
+	maxSeries         = 2000 // topic rates, group lags and partition lags together
+	maxGroupHistories = 200  // groups with a lag series and a timeline
+	maxTimeline       = 200  // events kept per group, newest first
+	maxEventText      = 1000 // bytes of one event's text; longer lists are cut
 )
+
+// point is one stored sample value: Point in half the bytes.
+type point struct {
+	ms int64 // Unix milliseconds
+	v  float64
+}
 
 // series is one time series; points are in time order and none is older
 // than the history's window (see add).
 type series struct {
-	pts []Point
+	pts []point
 }
 
 // add appends p and drops the points before cutoff.
 func (s *series) add(p Point, cutoff time.Time) {
-	s.pts = append(s.pts, p)
-	i := sort.Search(len(s.pts), func(i int) bool { return !s.pts[i].T.Before(cutoff) })
+	s.pts = append(s.pts, point{p.T.UnixMilli(), p.V})
+	c := cutoff.UnixMilli()
+	i := sort.Search(len(s.pts), func(i int) bool { return s.pts[i].ms >= c })
 	// Shift only when enough has expired, so a steady state copies the
 	// slice once every 64 samples rather than every time.
 	if i >= 64 || i == len(s.pts) {
@@ -53,16 +61,19 @@ func (s *series) add(p Point, cutoff time.Time) {
 
 // since is a copy of the points at or after from.
 func (s *series) since(from time.Time) []Point {
-	i := sort.Search(len(s.pts), func(i int) bool { return !s.pts[i].T.Before(from) })
-	return slices.Clone(s.pts[i:])
+	f := from.UnixMilli()
+	i := sort.Search(len(s.pts), func(i int) bool { return s.pts[i].ms >= f })
+	out := make([]Point, 0, len(s.pts)-i)
+	for _, p := range s.pts[i:] {
+		out = append(out, Point{T: time.UnixMilli(p.ms), V: p.v})
+	}
+	return out
 }
 
-// last is the newest point; ok is false for an empty series.
-func (s *series) last() (Point, bool) {
-	if len(s.pts) == 0 {
-		return Point{}, false
-	}
-	return s.pts[len(s.pts)-1], true
+// lastBefore says whether the series is empty or its newest point is
+// older than t.
+func (s *series) lastBefore(t time.Time) bool {
+	return len(s.pts) == 0 || s.pts[len(s.pts)-1].ms < t.UnixMilli()
 }
 
 // Event is one entry of a group's timeline.
@@ -100,8 +111,11 @@ type memberSample struct {
 // recorded at all: the charts show a gap.
 type sample struct {
 	at     time.Time
-	ends   map[string]int64 // per topic, the sum of its partitions' end offsets
+	ends   map[string]map[int32]int64 // topic → partition → end offset, for the partitions that answered
 	groups map[string]groupSample
+	// undescribed are groups listed but not described this time (their
+	// coordinator did not answer): no news, not "deleted".
+	undescribed map[string]bool
 }
 
 // groupHistory is what the console remembers of one group.
@@ -122,10 +136,11 @@ type history struct {
 	mu       sync.Mutex
 	samples  int // samples recorded
 	lastAt   time.Time
-	lastEnds map[string]int64
+	lastEnds map[string]map[int32]int64
 	rates    map[string]*series // topic → messages in per second
 	topicAt  map[string]time.Time
 	groups   map[string]*groupHistory
+	nseries  int // series in rates and groups, at most maxSeries
 	dropped  int // topics or groups not recorded because of the bounds
 	lastErr  string
 	errAt    time.Time
@@ -158,25 +173,35 @@ func (h *history) record(s sample) {
 	if h.samples > 0 {
 		dt := s.at.Sub(h.lastAt).Seconds()
 		for _, topic := range sortedKeys(s.ends) { // sorted: the bound keeps the same topics every time
-			end := s.ends[topic]
 			prev, ok := h.lastEnds[topic]
 			if !ok || dt <= 0 {
 				continue
 			}
-			// A topic deleted and created again between two samples
-			// starts from 0: no rate for that interval.
-			rate := float64(end-prev) / dt
-			if rate < 0 {
+			// Only partitions that answered both times count, so one
+			// that did not answer once is not counted as new records
+			// when it is back; an end that went down (the topic was
+			// deleted and made again) counts as nothing.
+			var grown int64
+			common := 0
+			for p, end := range s.ends[topic] {
+				if before, ok := prev[p]; ok {
+					grown += max(end-before, 0)
+					common++
+				}
+			}
+			if common == 0 {
 				continue
 			}
+			rate := float64(grown) / dt
 			sr := h.rates[topic]
 			if sr == nil {
-				if len(h.rates) >= maxTopicSeries {
+				if h.nseries >= maxSeries {
 					h.dropped++
 					continue
 				}
 				sr = &series{}
 				h.rates[topic] = sr
+				h.nseries++
 			}
 			sr.add(Point{T: s.at, V: rate}, cutoff)
 			h.topicAt[topic] = s.at
@@ -186,18 +211,20 @@ func (h *history) record(s sample) {
 		if at.Before(cutoff) {
 			delete(h.rates, topic)
 			delete(h.topicAt, topic)
+			h.nseries--
 		}
 	}
 	for _, name := range sortedKeys(s.groups) { // sorted, like the topics
 		gs := s.groups[name]
 		gh := h.groups[name]
 		if gh == nil {
-			if len(h.groups) >= maxGroupHistories {
+			if len(h.groups) >= maxGroupHistories || h.nseries >= maxSeries {
 				h.dropped++
 				continue
 			}
 			gh = &groupHistory{parts: map[tp]*series{}}
 			h.groups[name] = gh
+			h.nseries++ // its lag
 			kind, what := "created", "group created"
 			if h.samples == 0 {
 				kind, what = "seen", "first seen by the console"
@@ -216,22 +243,25 @@ func (h *history) record(s sample) {
 		for p, lag := range gs.parts {
 			sr := gh.parts[p]
 			if sr == nil {
-				if len(gh.parts) >= maxPartitionSeries {
+				if h.nseries >= maxSeries {
+					h.dropped++
 					continue
 				}
 				sr = &series{}
 				gh.parts[p] = sr
+				h.nseries++
 			}
 			sr.add(Point{T: s.at, V: float64(lag)}, cutoff)
 		}
 		for p, sr := range gh.parts {
-			if last, ok := sr.last(); !ok || last.T.Before(cutoff) {
+			if sr.lastBefore(cutoff) {
 				delete(gh.parts, p) // a partition the group stopped reading long ago
+				h.nseries--
 			}
 		}
 	}
 	for name, gh := range h.groups {
-		if _, ok := s.groups[name]; ok {
+		if _, ok := s.groups[name]; ok || s.undescribed[name] {
 			continue
 		}
 		if gh.prev.state != "Dead" && gh.prev.state != "" {
@@ -240,6 +270,7 @@ func (h *history) record(s sample) {
 		}
 		if gh.lastSeen.Before(cutoff) {
 			delete(h.groups, name)
+			h.nseries -= 1 + len(gh.parts)
 		}
 	}
 	h.samples++
@@ -275,8 +306,13 @@ func (gh *groupHistory) diff(at time.Time, gs groupSample) {
 	}
 }
 
-// event adds one timeline entry, newest first.
+// event adds one timeline entry, newest first; a text longer than
+// maxEventText is cut.
 func (gh *groupHistory) event(at time.Time, kind, text string) {
+	if len(text) > maxEventText {
+		cut := strings.ToValidUTF8(text[:maxEventText], "")
+		text = cut + fmt.Sprintf(" … (%d more bytes)", len(text)-len(cut))
+	}
 	gh.timeline = slices.Insert(gh.timeline, 0, Event{Time: at, Kind: kind, Text: text})
 	if len(gh.timeline) > maxTimeline {
 		gh.timeline = gh.timeline[:maxTimeline]
@@ -330,7 +366,17 @@ type PartitionLag struct {
 	Points    []Point `json:"points"`
 }
 
-// rates is every topic's series since from, topics sorted by name.
+// topicRate is one topic's series since from; nil if it has none.
+func (h *history) topicRate(topic string, from time.Time) []Point {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if sr := h.rates[topic]; sr != nil {
+		return sr.since(from)
+	}
+	return nil
+}
+
+// topicRates is every topic's series since from, topics sorted by name.
 func (h *history) topicRates(from time.Time) []TopicRate {
 	h.mu.Lock()
 	defer h.mu.Unlock()

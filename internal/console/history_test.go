@@ -2,7 +2,6 @@ package console
 
 import (
 	"fmt"
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +12,26 @@ var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 // at is t0 plus s seconds.
 func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 
+// one makes end offsets of topics with a single partition, 0.
+func one(ends map[string]int64) map[string]map[int32]int64 {
+	out := map[string]map[int32]int64{}
+	for t, e := range ends {
+		out[t] = map[int32]int64{0: e}
+	}
+	return out
+}
+
 func member(client, assigned string) memberSample {
 	return memberSample{clientID: client, host: "/127.0.0.1", assigned: assigned}
 }
 
 func TestHistoryRatesFromEndOffsetGrowth(t *testing.T) {
 	h := newHistory(time.Hour)
-	h.record(sample{at: at(0), ends: map[string]int64{"a": 100, "b": 5}})
-	h.record(sample{at: at(2), ends: map[string]int64{"a": 200, "b": 5}})
-	h.record(sample{at: at(4), ends: map[string]int64{"a": 3, "b": 15, "c": 7}}) // a deleted and made again; c new
+	h.record(sample{at: at(0), ends: one(map[string]int64{"a": 100, "b": 5})})
+	h.record(sample{at: at(2), ends: one(map[string]int64{"a": 200, "b": 5})})
+	h.record(sample{at: at(4), ends: one(map[string]int64{"a": 3, "b": 15, "c": 7})}) // a deleted and made again; c new
 	rates := h.topicRates(at(-1))
-	want := map[string][]float64{"a": {50}, "b": {0, 5}}
+	want := map[string][]float64{"a": {50, 0}, "b": {0, 5}} // a went down: nothing new
 	if len(rates) != len(want) {
 		t.Fatalf("rates of %d topics, want %d: %+v", len(rates), len(want), rates)
 	}
@@ -36,7 +44,7 @@ func TestHistoryRatesFromEndOffsetGrowth(t *testing.T) {
 			t.Errorf("topic %s: rates %v, want %v", r.Topic, got, want[r.Topic])
 		}
 	}
-	h.record(sample{at: at(6), ends: map[string]int64{"a": 13, "b": 15, "c": 7}})
+	h.record(sample{at: at(6), ends: one(map[string]int64{"a": 13, "b": 15, "c": 7})})
 	for _, r := range h.topicRates(at(5)) {
 		if r.Topic == "a" && (len(r.Points) != 1 || r.Points[0].V != 5) {
 			t.Errorf("after the re-creation, a's rate: %+v, want one point of 5/s", r.Points)
@@ -50,7 +58,7 @@ func TestHistoryRatesFromEndOffsetGrowth(t *testing.T) {
 func TestHistoryKeepsOnlyTheWindow(t *testing.T) {
 	h := newHistory(10 * time.Second)
 	for i := range 200 {
-		h.record(sample{at: at(float64(i)), ends: map[string]int64{"a": int64(i)}, groups: map[string]groupSample{
+		h.record(sample{at: at(float64(i)), ends: one(map[string]int64{"a": int64(i)}), groups: map[string]groupSample{
 			"g": {state: "Empty", members: map[string]memberSample{}, lag: int64(i), parts: map[tp]int64{{"a", 0}: int64(i)}},
 		}})
 	}
@@ -69,7 +77,7 @@ func TestHistoryKeepsOnlyTheWindow(t *testing.T) {
 	}
 	// A group gone for longer than the window is forgotten.
 	for i := 200; i < 215; i++ {
-		h.record(sample{at: at(float64(i)), ends: map[string]int64{}})
+		h.record(sample{at: at(float64(i)), ends: one(map[string]int64{})})
 	}
 	if _, _, _, ok := h.groupDetail("g", time.Time{}); ok {
 		t.Error("a group gone for longer than the window is still remembered")
@@ -112,7 +120,7 @@ func TestHistoryTimeline(t *testing.T) {
 	}
 	seen := 0
 	for i, st := range steps {
-		h.record(sample{at: at(float64(i)), ends: map[string]int64{}, groups: st.groups})
+		h.record(sample{at: at(float64(i)), ends: one(map[string]int64{}), groups: st.groups})
 		_, _, tl, ok := h.groupDetail("mail", time.Time{})
 		if !ok {
 			t.Fatalf("step %d: no history of the group", i)
@@ -140,7 +148,7 @@ func TestHistoryBoundsGroupsAndTimeline(t *testing.T) {
 	for i := range maxGroupHistories + 5 {
 		groups[fmt.Sprintf("g%03d", i)] = groupSample{state: "Empty", members: map[string]memberSample{}}
 	}
-	h.record(sample{at: at(0), ends: map[string]int64{}, groups: groups})
+	h.record(sample{at: at(0), ends: one(map[string]int64{}), groups: groups})
 	if _, _, _, dropped := h.status(); dropped != 5 {
 		t.Errorf("dropped %d groups beyond the bound, want 5", dropped)
 	}
@@ -152,7 +160,7 @@ func TestHistoryBoundsGroupsAndTimeline(t *testing.T) {
 		if i%2 == 1 {
 			state = "Stable"
 		}
-		h.record(sample{at: at(float64(i)), ends: map[string]int64{}, groups: map[string]groupSample{"g000": {state: state, members: map[string]memberSample{}}}})
+		h.record(sample{at: at(float64(i)), ends: one(map[string]int64{}), groups: map[string]groupSample{"g000": {state: state, members: map[string]memberSample{}}}})
 	}
 	_, _, tl, _ := h.groupDetail("g000", time.Time{})
 	if len(tl) != maxTimeline {
@@ -188,6 +196,61 @@ func BenchmarkHistoryRecord(b *testing.B) {
 		for k := range ends {
 			ends[k] += 10
 		}
-		h.record(sample{at: now, ends: maps.Clone(ends), groups: groups})
+		h.record(sample{at: now, ends: one(ends), groups: groups})
+	}
+}
+
+func TestHistoryRateCountsOnlyPartitionsThatAnsweredTwice(t *testing.T) {
+	h := newHistory(time.Hour)
+	h.record(sample{at: at(0), ends: map[string]map[int32]int64{"a": {0: 1000, 1: 1000}}})
+	h.record(sample{at: at(2), ends: map[string]map[int32]int64{"a": {0: 1010}}})          // partition 1 did not answer
+	h.record(sample{at: at(4), ends: map[string]map[int32]int64{"a": {0: 1020, 1: 1030}}}) // it is back
+	h.record(sample{at: at(6), ends: map[string]map[int32]int64{"a": {0: 3, 1: 1040}}})    // 0 went down
+	var got []float64
+	for _, p := range h.topicRate("a", time.Time{}) {
+		got = append(got, p.V)
+	}
+	// 10 records in 2 s, then only partition 0 counts (1 was missing the
+	// sample before), then only 1 (0 went down).
+	if want := []float64{5, 5, 5}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("rates %v, want %v: a partition missing from one sample must not spike the next", got, want)
+	}
+}
+
+func TestHistoryUndescribedGroupIsNotDeleted(t *testing.T) {
+	h := newHistory(time.Hour)
+	g := map[string]groupSample{"mail": {state: "Stable", members: map[string]memberSample{"m": member("postman-1", "t P0")}}}
+	h.record(sample{at: at(0), groups: g})
+	h.record(sample{at: at(2), groups: map[string]groupSample{}, undescribed: map[string]bool{"mail": true}})
+	h.record(sample{at: at(4), groups: g})
+	_, _, tl, _ := h.groupDetail("mail", time.Time{})
+	if len(tl) != 1 || tl[0].Kind != "seen" {
+		t.Errorf("timeline %+v: want only the first sighting (a coordinator that did not answer is no news)", tl)
+	}
+}
+
+func TestHistoryBoundsSeriesAndEventText(t *testing.T) {
+	h := newHistory(time.Hour)
+	ends := map[string]map[int32]int64{}
+	for i := range maxSeries + 10 {
+		ends[fmt.Sprintf("t%05d", i)] = map[int32]int64{0: 0}
+	}
+	h.record(sample{at: at(0), ends: ends})
+	h.record(sample{at: at(1), ends: ends})
+	if n := len(h.topicRates(time.Time{})); n != maxSeries {
+		t.Errorf("%d rate series, want the bound %d", n, maxSeries)
+	}
+	if _, _, _, dropped := h.status(); dropped != 10 {
+		t.Errorf("dropped = %d, want 10", dropped)
+	}
+	h = newHistory(time.Hour)
+	members := map[string]memberSample{}
+	for i := range 500 {
+		members[fmt.Sprintf("member-%03d", i)] = member(fmt.Sprintf("client-%03d", i), fmt.Sprintf("t P%d", i))
+	}
+	h.record(sample{at: at(0), groups: map[string]groupSample{"big": {state: "Stable", members: members}}})
+	_, _, tl, _ := h.groupDetail("big", time.Time{})
+	if len(tl) != 1 || len(tl[0].Text) > maxEventText+40 || !strings.Contains(tl[0].Text, "more bytes)") {
+		t.Errorf("event of a 500-member group: %d bytes %q…, want it cut near %d", len(tl[0].Text), tl[0].Text[:80], maxEventText)
 	}
 }

@@ -113,18 +113,16 @@ func (c *Console) sample(parent context.Context, cl *cluster) (sample, error) {
 	if err != nil && !(errors.As(err, &se) && !se.AllFailed) {
 		return sample{}, fmt.Errorf("list end offsets: %w", err)
 	}
-	s := sample{at: time.Now(), ends: map[string]int64{}, groups: map[string]groupSample{}}
-	bad := map[string]bool{}
+	s := sample{at: time.Now(), ends: map[string]map[int32]int64{}, groups: map[string]groupSample{}, undescribed: map[string]bool{}}
 	ends.Each(func(l kadm.ListedOffset) {
-		if l.Err != nil {
-			bad[l.Topic] = true
-			return
+		if l.Err != nil || l.Partition < 0 {
+			return // the history counts only partitions that answered
 		}
-		s.ends[l.Topic] += l.Offset
+		if s.ends[l.Topic] == nil {
+			s.ends[l.Topic] = map[int32]int64{}
+		}
+		s.ends[l.Topic][l.Partition] = l.Offset
 	})
-	for t := range bad {
-		delete(s.ends, t) // a partial sum would look like a drop
-	}
 	listed, err := cl.adm.ListGroups(ctx)
 	if err != nil {
 		return sample{}, fmt.Errorf("list groups: %w", err)
@@ -137,9 +135,11 @@ func (c *Console) sample(parent context.Context, cl *cluster) (sample, error) {
 	if err != nil {
 		return sample{}, fmt.Errorf("describe groups: %w", err)
 	}
-	for _, gl := range lags {
-		if gl.Error() != nil && gl.State == "" {
-			continue // not described this time; no news is not "deleted"
+	for _, name := range names {
+		gl, ok := lags[name]
+		if !ok || gl.Error() != nil && gl.State == "" {
+			s.undescribed[name] = true // not described this time; no news is not "deleted"
+			continue
 		}
 		s.groups[gl.Group] = groupSampleOf(describeGroup(gl, nil, ""))
 	}

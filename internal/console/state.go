@@ -11,7 +11,9 @@ package console
 // that names the file, since starting without those clusters and then
 // overwriting the file on the next add would lose them. Entries that
 // cannot be used (a bad name or address, a duplicate, the startup
-// cluster's name, more than Config.MaxClusters) are skipped with a Warn.
+// cluster's name, more than Config.MaxClusters) are skipped with a Warn,
+// and written back as they were on every save, so fixing a flag or the
+// file brings them back rather than finding them erased.
 //
 // Every add and remove rewrites the whole file under c.mu, the lock that
 // changes the list, so two changes cannot write their lists out of order.
@@ -110,15 +112,18 @@ func (c *Console) loadState() error {
 		}
 		if why != "" {
 			c.cfg.Logger.Warn("console state: cluster skipped", "file", path, "name", sc.Name, "why", why)
+			c.skipped = append(c.skipped, sc)
 			continue
 		}
 		if len(c.clusters) >= c.cfg.MaxClusters {
 			dropped++
+			c.skipped = append(c.skipped, sc)
 			continue
 		}
 		cl, err := newCluster(c.cfg, sc.Name, append([]string(nil), sc.Bootstrap...), false)
 		if err != nil {
 			c.cfg.Logger.Warn("console state: cluster skipped", "file", path, "name", sc.Name, "err", err)
+			c.skipped = append(c.skipped, sc)
 			continue
 		}
 		c.clusters = append(c.clusters, cl)
@@ -165,6 +170,7 @@ func (c *Console) saveLocked() (renamed bool, err error) {
 			st.Clusters = append(st.Clusters, storedCluster{Name: cl.name, Bootstrap: cl.brokers})
 		}
 	}
+	st.Clusters = append(st.Clusters, c.skipped...)
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return false, fmt.Errorf("save console state %s: %w", c.cfg.StateFile, err)

@@ -281,6 +281,25 @@ func TestStateFileSkipsEntriesItCannotUse(t *testing.T) {
 		t.Errorf("no Warn line saying 2 clusters over MaxClusters were dropped in:\n%s", logs.String())
 	}
 	mustCall(t, srv, 200, "GET", "/api/brokers?cluster=two", nil, nil)
+
+	// A save (here: removing two) writes the skipped entries back as they
+	// were: fixing the file or a flag brings them back.
+	mustCall(t, srv, 200, "DELETE", "/api/clusters/two", nil, nil)
+	raw, err = os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved state
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sc := range saved.Clusters {
+		names = append(names, sc.Name)
+	}
+	if want := []string{"one", "local", "bad name", "noport", "nobrokers", "one", "three", "four", "bad-too"}; !slices.Equal(names, want) {
+		t.Errorf("saved clusters %q, want %q (the kept one, then every skipped entry)", names, want)
+	}
 }
 
 func TestClustersChangeUndoneWhenStateCannotBeSaved(t *testing.T) {

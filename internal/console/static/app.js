@@ -314,7 +314,8 @@ document.addEventListener("input", ev => {
 });
 
 document.addEventListener("keydown", ev => {
-  if (ev.key !== "Enter" || !ev.target.closest || !ev.target.closest("form.configs tr")) return;
+  // Only in a text field: Enter on a button does what the button says.
+  if (ev.key !== "Enter" || !ev.target.matches || !ev.target.matches("form.configs tr input")) return;
   const row = ev.target.closest("tr");
   const button = row.querySelector('button[data-config-action="save"]:not([data-cli]):not([hidden]), button[data-config-action="add"]:not([data-cli])');
   ev.preventDefault();

@@ -1,27 +1,56 @@
 // Samsa console: pages that change by themselves. Every element with
 // data-live (and an id) is refreshed from a fresh copy of the page every
-// few seconds — the charts, the group page and its timeline — unless the
-// user is typing in a form inside it or the tab is hidden.
+// few seconds — counts, charts, groups, the timeline — except one the user
+// is working in: it holds the focus, a field differs from what the page
+// drew, or it shows an action's answer. Nothing refreshes while the tab is
+// hidden, and a refresh starts only after the previous one ended.
 "use strict";
 
 const liveEvery = 3000;
+const liveTimeout = 10000;
+
+// changed says whether the user changed a field of el from what the page
+// drew (a changed select or input must not be redrawn under them).
+function changed(el) {
+  for (const c of el.querySelectorAll("input, select, textarea")) {
+    if (c.type === "checkbox" || c.type === "radio") {
+      if (c.checked !== c.defaultChecked) return true;
+    } else if (c.tagName === "SELECT") {
+      let def = [...c.options].findIndex(o => o.defaultSelected);
+      if (def < 0) def = 0;
+      if (c.selectedIndex !== def) return true;
+    } else if (c.value !== c.defaultValue) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// busy says whether the user is working in el.
+function busy(el) {
+  const f = document.activeElement;
+  if (f && f !== document.body && el.contains(f)) return true;
+  return changed(el) || el.querySelector(".feedback:not(:empty)") !== null;
+}
 
 async function refreshLive() {
-  const lives = document.querySelectorAll("[data-live][id]");
-  if (lives.length === 0 || document.hidden) return;
-  const focused = document.activeElement;
+  if (document.hidden) return;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), liveTimeout);
   let text;
   try {
-    const resp = await fetch(location.href, { headers: { "Accept": "text/html" } });
+    const resp = await fetch(location.href, { headers: { "Accept": "text/html" }, signal: ctl.signal });
     if (!resp.ok) return; // the page shows the error on the next full load
     text = await resp.text();
   } catch (e) {
-    return; // the console itself is down: try again later
+    return; // the console is down or slow: try again later
+  } finally {
+    clearTimeout(timer);
   }
   const fresh = new DOMParser().parseFromString(text, "text/html");
-  for (const el of lives) {
-    if (focused && el.contains(focused) && focused.matches("input, select, textarea")) continue;
-    if (el.querySelector(".feedback:not(:empty)")) continue; // keep an action's answer on screen
+  // Checked after the fetch: the user may have started meanwhile.
+  for (const el of document.querySelectorAll("[data-live][id]")) {
+    if (busy(el)) continue;
     const next = fresh.getElementById(el.id);
     if (next) el.replaceWith(document.adoptNode(next));
   }
@@ -31,6 +60,11 @@ async function refreshLive() {
   }
 }
 
+async function liveLoop() {
+  await refreshLive();
+  setTimeout(liveLoop, liveEvery);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  if (document.querySelector("[data-live][id]")) setInterval(refreshLive, liveEvery);
+  if (document.querySelector("[data-live][id]")) setTimeout(liveLoop, liveEvery);
 });
