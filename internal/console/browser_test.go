@@ -268,17 +268,18 @@ func TestBrowserLabFlow(t *testing.T) {
 	dead := closedAddr(t)
 	do("validate a closed port", chromedp.Navigate(srv.URL+"/clusters"), chromedp.WaitVisible(chromedp.CSS("#add-cluster")),
 		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=name]`), "second"),
-		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=bootstrap]`), dead),
+		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=host]`), "127.0.0.1"),
+		chromedp.SendKeys(chromedp.CSS(`#add-cluster input[name=port]`), dead[strings.LastIndex(dead, ":")+1:]),
 		chromedp.Click(chromedp.CSS(`#add-cluster button[data-validate]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#add-cluster .feedback.error`)))
 	if s := text(`#add-cluster .feedback`); !strings.Contains(s, "cluster unreachable") || !strings.Contains(s, dead) {
 		t.Errorf("validate %s says %q", dead, s)
 	}
 	do("validate the second broker",
-		chromedp.SetValue(chromedp.CSS(`#add-cluster input[name=bootstrap]`), b2.Addr),
+		chromedp.SetValue(chromedp.CSS(`#add-cluster input[name=port]`), b2.Addr[strings.LastIndex(b2.Addr, ":")+1:]),
 		chromedp.Click(chromedp.CSS(`#add-cluster button[data-validate]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#add-cluster .feedback.ok`)))
-	if s := text(`#add-cluster .feedback`); !strings.HasPrefix(s, "Connected: 1 broker(s), cluster id ") {
+	if s := text(`#add-cluster .feedback`); !strings.HasPrefix(s, "Configuration is valid: connected to 1 broker(s), cluster id ") {
 		t.Errorf("validate %s says %q", b2.Addr, s)
 	}
 	shot("09-cluster-validated")

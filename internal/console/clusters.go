@@ -15,9 +15,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -163,10 +166,13 @@ func (c *Console) pageClusters(w http.ResponseWriter, r *http.Request) {
 }
 
 // clusterRequest is the body of POST /api/clusters and
-// POST /api/clusters/validate. Bootstrap is HOST:PORT[,HOST:PORT...].
+// POST /api/clusters/validate: a host and port, as kafka-ui's form asks
+// for them (the lab's first step), and/or Bootstrap, HOST:PORT[,HOST:PORT...].
 type clusterRequest struct {
 	Name      string `json:"name"`
-	Bootstrap string `json:"bootstrap"`
+	Host      string `json:"host,omitempty"`
+	Port      int    `json:"port,omitempty"` // with Host; 0 means 9092
+	Bootstrap string `json:"bootstrap,omitempty"`
 }
 
 // brokers parses Bootstrap; name is checked too when withName is set.
@@ -175,6 +181,16 @@ func (q clusterRequest) brokers(withName bool) ([]string, error) {
 		return nil, fmt.Errorf("%w: cluster name %q: use 1-64 letters, digits, '.', '_' or '-'", ErrBadRequest, q.Name)
 	}
 	var bs []string
+	if h := strings.TrimSpace(q.Host); h != "" {
+		port := q.Port
+		if port == 0 {
+			port = 9092
+		}
+		if port < 1 || port > 65535 {
+			return nil, fmt.Errorf("%w: port %d: give 1-65535 (Kafka's is 9092)", ErrBadRequest, q.Port)
+		}
+		bs = append(bs, net.JoinHostPort(h, strconv.Itoa(port)))
+	}
 	for b := range strings.SplitSeq(q.Bootstrap, ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			bs = append(bs, b)
@@ -234,10 +250,10 @@ func (c *Console) validateCluster(ctx context.Context, r *http.Request) (any, er
 	defer cancel()
 	m, err := kadm.NewClient(cl).Metadata(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s): %v", ErrUnreachable, strings.Join(bs, ","), err)
+		return nil, fmt.Errorf("%w (%s): %v%s", ErrUnreachable, strings.Join(bs, ","), err, unresolvedHint(err, bs))
 	}
 	return validation{
-		Message:   fmt.Sprintf("Connected: %d broker(s), cluster id %s", len(m.Brokers), m.Cluster),
+		Message:   fmt.Sprintf("Configuration is valid: connected to %d broker(s), cluster id %s", len(m.Brokers), m.Cluster),
 		Brokers:   len(m.Brokers),
 		ClusterID: m.Cluster,
 	}, nil
@@ -302,4 +318,34 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 		return actionResult{Message: "Removed cluster " + name}, nil
 	}
 	return nil, fmt.Errorf("remove cluster %s: %w", name, ErrNotFound)
+}
+
+// unresolvedHint explains a bootstrap host that does not resolve (err is
+// the failed call's error): most often the lab's "kafka", the name of its
+// Docker container, where Samsa runs on this machine.
+func unresolvedHint(err error, brokers []string) string {
+	var dnsErr *net.DNSError
+	host := ""
+	if errors.As(err, &dnsErr) {
+		host = dnsErr.Name
+	} else {
+		// kgo may not wrap its dial error: look the names up ourselves,
+		// briefly (the call's own deadline has passed by now).
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		for _, b := range brokers {
+			h, _, serr := net.SplitHostPort(b)
+			if serr != nil || net.ParseIP(h) != nil {
+				continue
+			}
+			if _, lerr := net.DefaultResolver.LookupHost(ctx, h); errors.As(lerr, &dnsErr) {
+				host = h
+				break
+			}
+		}
+	}
+	if host == "" {
+		return ""
+	}
+	return fmt.Sprintf(". Host %q does not resolve: a Kafka in Docker is known by its container's name only inside Docker; `samsa serve` runs on this machine, at host 127.0.0.1 port 9092", host)
 }

@@ -74,6 +74,21 @@ func TestClustersValidateAddSwitchRemove(t *testing.T) {
 	}
 	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Bootstrap: "no-port"}, nil)
 
+	// The lab's form: a host and a port (9092 when left out).
+	var hp validation
+	port, _ := strconv.Atoi(b2.Addr[strings.LastIndex(b2.Addr, ":")+1:])
+	mustCall(t, srv, 200, "POST", "/api/clusters/validate", clusterRequest{Host: "127.0.0.1", Port: port}, &hp)
+	if !strings.HasPrefix(hp.Message, "Configuration is valid: connected to 1 broker(s)") {
+		t.Errorf("validate host and port: %q", hp.Message)
+	}
+	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Host: "127.0.0.1", Port: 70000}, nil)
+	// The lab's host is its Docker container's name: the answer says
+	// where Samsa is instead.
+	mustCall(t, srv, 503, "POST", "/api/clusters/validate", clusterRequest{Host: "kafka.invalid", Port: 9092}, &bad)
+	if !strings.Contains(bad.Error, `Host "kafka.invalid" does not resolve`) || !strings.Contains(bad.Error, "127.0.0.1 port 9092") {
+		t.Errorf("validate an unknown host: %q, want the hint", bad.Error)
+	}
+
 	// Add; names are checked and unique; the list is bounded.
 	for _, tc := range []struct {
 		req  clusterRequest
