@@ -283,9 +283,13 @@ func TestBrowserLabFlow(t *testing.T) {
 		t.Errorf("validate %s says %q", b2.Addr, s)
 	}
 	shot("09-cluster-validated")
+	// Submit: the console shows the new cluster's brokers, as kafka-ui does.
 	do("add the cluster", chromedp.Click(chromedp.CSS(`#add-cluster button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#clusters tr[data-name="second"]`)))
-	do("topics of local", chromedp.Navigate(srv.URL+"/topics"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="post.office"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`#flash`)), chromedp.WaitVisible(chromedp.CSS("table.grid tbody tr")))
+	if s := text("table.grid"); !strings.Contains(s, b2.Addr) {
+		t.Errorf("after adding the cluster the brokers page shows %q, want %s", s, b2.Addr)
+	}
+	do("topics of local", chromedp.Navigate(srv.URL+"/topics?cluster=local"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="post.office"]`)))
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.getElementById("cluster-switch");
 		s.value = "second"; s.dispatchEvent(new Event("change", {bubbles: true})); return true })()`)); err != nil {
 		t.Fatalf("switch cluster: %v", err)

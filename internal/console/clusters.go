@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -292,7 +293,9 @@ func (c *Console) addCluster(_ context.Context, r *http.Request) (any, error) {
 		return nil, fmt.Errorf("add cluster %s: not added: %w", req.Name, err)
 	}
 	c.cfg.Logger.Info("console cluster added", "name", req.Name, "bootstrap", cl.bootstrap())
-	return actionResult{Message: fmt.Sprintf("Added cluster %s (%s)", req.Name, cl.bootstrap())}, nil
+	// Show the new cluster's brokers next, as kafka-ui does after Submit.
+	return actionResult{Message: fmt.Sprintf("Added cluster %s (%s); it is now the current cluster.", req.Name, cl.bootstrap()),
+		Redirect: "/brokers?cluster=" + url.QueryEscape(req.Name)}, nil
 }
 
 // removeCluster forgets a cluster (not the startup one), saves the list

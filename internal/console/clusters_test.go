@@ -89,6 +89,14 @@ func TestClustersValidateAddSwitchRemove(t *testing.T) {
 		t.Errorf("validate an unknown host: %q, want the hint", bad.Error)
 	}
 
+	// Added from the host and port fields; the answer shows it next.
+	var added actionResult
+	mustCall(t, srv, 200, "POST", "/api/clusters", clusterRequest{Name: "lab", Host: "127.0.0.1", Port: port}, &added)
+	if added.Redirect != "/brokers?cluster=lab" {
+		t.Errorf("add answered %+v, want a redirect to the new cluster's brokers", added)
+	}
+	mustCall(t, srv, 200, "DELETE", "/api/clusters/lab", nil, nil)
+
 	// Add; names are checked and unique; the list is bounded.
 	for _, tc := range []struct {
 		req  clusterRequest

@@ -307,6 +307,7 @@ type actionResult struct {
 	Message  string `json:"message,omitempty"`
 	CLI      string `json:"cli,omitempty"`
 	KafkaCLI string `json:"kafka_cli,omitempty"`
+	Redirect string `json:"redirect,omitempty"` // the page to show next, if not the same
 }
 
 // action wraps an actionFunc: read-only check (a ?cli=1 preview is always

@@ -62,10 +62,11 @@ function show(feedback, cls, text, code) {
 
 // done reports a successful action: after a reload or redirect the
 // message shows at the top of the next page.
-function done(el, feedback, message) {
-  if (el.dataset.redirect !== undefined || el.dataset.reload !== undefined) {
+function done(el, feedback, message, go) {
+  if (go || el.dataset.redirect !== undefined || el.dataset.reload !== undefined) {
     sessionStorage.setItem("flash", message || "Done.");
-    if (el.dataset.redirect) location.href = el.dataset.redirect; else location.reload();
+    go = go || el.dataset.redirect;
+    if (go) location.href = go; else location.reload();
     return;
   }
   show(feedback, "ok", message || "Done.");
@@ -140,7 +141,7 @@ document.addEventListener("submit", async ev => {
   show(feedback, "", "Working…");
   try {
     const res = await call(form.dataset.method || "POST", form.dataset.api, formBody(form));
-    done(form, feedback, res.message);
+    done(form, feedback, res.message, res.redirect);
   } catch (e) {
     show(feedback, "error", e.message);
   } finally {
