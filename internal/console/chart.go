@@ -8,6 +8,7 @@ package console
 
 import (
 	"cmp"
+	"fmt"
 	"html"
 	"html/template"
 	"math"
@@ -546,4 +547,38 @@ func trimZeros(s string) string {
 		return s
 	}
 	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+// renderSparkline draws pts over [from, to] as a small line without axes
+// (120×24), to sit next to the number it tells the story of; label names
+// it for screen readers. It is empty when no point is in the range.
+func renderSparkline(pts []Point, from, to time.Time, gap time.Duration, label string) template.HTML {
+	const width, height = 120.0, 24.0
+	segs, last, peak, has := chartSegments(pts, from, to, gap, 60)
+	if !has {
+		return ""
+	}
+	top := max(peak, 1)
+	span := float64(max(to.Sub(from), 1))
+	var w chartWriter
+	w.b.WriteString(`<svg class="spark" viewBox="0 0 120 24" width="120" height="24" role="img" aria-label="`)
+	w.b.WriteString(html.EscapeString(fmt.Sprintf("%s: now %s, at most %s", label, compactNumber(last, false), compactNumber(peak, false))))
+	w.b.WriteString(`"><path d="`)
+	for _, seg := range segs {
+		for i, p := range seg {
+			if i == 0 {
+				w.b.WriteByte('M')
+			} else {
+				w.b.WriteByte('L')
+			}
+			w.num(1 + float64(p.D)/span*(width-2))
+			w.b.WriteByte(' ')
+			w.num(height - 1 - p.V/top*(height-2))
+		}
+		if len(seg) == 1 {
+			w.b.WriteString("l0.1 0") // a lone point: a dot, with round caps
+		}
+	}
+	w.b.WriteString(`"/></svg>`)
+	return template.HTML(w.b.String())
 }

@@ -465,3 +465,29 @@ func BenchmarkRenderChart(b *testing.B) {
 		renderChart(spec)
 	}
 }
+
+func TestRenderSparkline(t *testing.T) {
+	from := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	to := from.Add(10 * time.Minute)
+	if got := renderSparkline(nil, from, to, 0, "x"); got != "" {
+		t.Errorf("no points: %q, want nothing", got)
+	}
+	pts := []Point{{from.Add(time.Minute), 5}, {from.Add(2 * time.Minute), 20}, {from.Add(9 * time.Minute), 10}}
+	out := string(renderSparkline(pts, from, to, 2*time.Minute, `lag of <g&"1">`))
+	if err := xml.Unmarshal([]byte(out), new(struct{})); err != nil {
+		t.Fatalf("not well-formed: %v\n%s", err, out)
+	}
+	for _, want := range []string{`aria-label="lag of &lt;g&amp;&#34;1&#34;&gt;: now 10, at most 20"`, `d="M`, "l0.1 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sparkline lacks %s:\n%s", want, out)
+		}
+	}
+	// Two runs (the gap of 7 minutes breaks the line), the second a dot;
+	// the peak (20) is at the top edge, y = 1.
+	if n := strings.Count(out, "M"); n != 2 {
+		t.Errorf("%d runs, want 2 (gap):\n%s", n, out)
+	}
+	if !strings.Contains(out, " 1L") && !strings.Contains(out, " 1M") && !strings.Contains(out, " 1\"") {
+		t.Errorf("the peak is not at the top (y 1):\n%s", out)
+	}
+}

@@ -188,7 +188,9 @@ func (c *Console) pageGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	// A group that is gone, or a cluster that does not answer, still has
 	// the history the console kept: that is when it is wanted.
-	p := groupPage{Group: g, Range: span.String()}
+	gs := []Group{g}
+	c.sparkLags(ctx, gs)
+	p := groupPage{Group: gs[0], Range: span.String()}
 	if err != nil {
 		p.Group, p.GroupErr = Group{Name: name}, err.Error()
 	}
@@ -238,4 +240,21 @@ func (c *Console) topicChart(ctx context.Context, topic string) template.HTML {
 		spec.Series = []Series{{Name: topic, Points: pts}}
 	}
 	return renderChart(spec)
+}
+
+// sparkSpan is how far back the sparklines next to a group's lag go.
+const sparkSpan = 10 * time.Minute
+
+// sparkLags sets the Spark of each group: its lag over the last
+// sparkSpan, from the history.
+func (c *Console) sparkLags(ctx context.Context, groups []Group) {
+	now := time.Now()
+	from := now.Add(-min(sparkSpan, c.cfg.HistoryWindow))
+	lags := map[string][]Point{}
+	for _, gl := range c.historyOf(clusterOf(ctx)).groupLags(from) {
+		lags[gl.Group] = gl.Points
+	}
+	for i := range groups {
+		groups[i].Spark = renderSparkline(lags[groups[i].Name], from, now, 3*c.cfg.SampleInterval, "lag of "+groups[i].Name+" over the last 10 minutes")
+	}
 }

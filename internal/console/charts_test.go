@@ -98,6 +98,9 @@ func TestChartsShowMessagesInPerSecondAndGroupLag(t *testing.T) {
 			t.Errorf("charts page lacks %s", want)
 		}
 	}
+	if page := mustCall(t, srv, 200, "GET", "/consumers", nil, nil); !strings.Contains(page, `<svg class="spark"`) || !strings.Contains(page, "lag of mailroom over the last 10 minutes") {
+		t.Error("the Consumers page has no lag sparkline for mailroom")
+	}
 	mustCall(t, srv, 400, "GET", "/api/history?range=soon", nil, nil)
 	samsatest.Eventually(t, 10*time.Second, "with internal=1, a series for __consumer_offsets (written by the commit)", func() bool {
 		var hi wireHistory

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -29,6 +30,9 @@ type Group struct {
 	Topics       []GroupTopic `json:"topics"`
 	Lag          int64        `json:"lag"` // sum over Topics; -1 if some lag is unknown
 	Err          string       `json:"error,omitempty"`
+	// Spark is the lag over the last minutes as a small SVG line, from the
+	// console's history (pages only).
+	Spark template.HTML `json:"-"`
 }
 
 // Member is one member of a group. Index numbers the members in the page
@@ -222,6 +226,7 @@ func (c *Console) pageConsumers(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	v, err := c.groups(ctx, "")
+	c.sparkLags(ctx, v.Groups)
 	c.render(w, r, "consumers", page{Title: "Consumers", Nav: "consumers", Data: v}, err)
 }
 
