@@ -259,6 +259,27 @@ func TestBrowserLabFlow(t *testing.T) {
 	})
 	shot("08-topic-partitions")
 
+	// Delete a topic from its row: the confirmation names it, the row goes.
+	mustCall(t, srv, 200, "POST", "/api/topics", createTopicRequest{Name: "junk"}, nil)
+	do("topics with junk", chromedp.Navigate(srv.URL+"/topics"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="junk"]`)))
+	confirmed := func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__confirmed || ""`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	acceptConfirm := chromedp.Evaluate[chromedp.Void](`window.confirm = m => { window.__confirmed = m; return true }`)
+	do("delete junk", acceptConfirm, chromedp.Click(chromedp.CSS(`tr[data-name="junk"] button.danger`)))
+	if s := confirmed(); !strings.Contains(s, "Delete topic junk") {
+		t.Errorf("confirmation = %q, want it to name the topic", s)
+	}
+	do("junk gone", chromedp.WaitVisible(chromedp.CSS("#flash")), chromedp.WaitNotPresent(chromedp.CSS(`tr[data-name="junk"]`)))
+	if s := text("#flash"); !strings.Contains(s, "junk") {
+		t.Errorf("delete feedback = %q", s)
+	}
+
 	// Clusters: a second cluster, validated (a closed port fails, its
 	// broker answers), added, switched to from the header: its topics.
 	b2 := samsatest.Start(t)
@@ -303,5 +324,16 @@ func TestBrowserLabFlow(t *testing.T) {
 	if s := text("table.grid"); !strings.Contains(s, b2.Addr) {
 		t.Errorf("brokers page after switching shows %q, want %s", s, b2.Addr)
 	}
+	// Its broker stops while its Topics page is open: the page says the
+	// cluster is unreachable by itself, no reload needed.
+	do("topics of second again", chromedp.Navigate(srv.URL+"/topics"), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="elsewhere"]`)))
+	b2.Stop()
+	do("unreachable without a reload", chromedp.WaitVisible(chromedp.CSS("#unreachable")))
+	shot("11-second-cluster-unreachable")
+
+	// Remove the second cluster again.
+	do("remove second", chromedp.Navigate(srv.URL+"/clusters"), chromedp.WaitVisible(chromedp.CSS(`#clusters tr[data-name="second"]`)),
+		acceptConfirm, chromedp.Click(chromedp.CSS(`#clusters tr[data-name="second"] button.danger`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#clusters tr[data-name="second"]`)))
 	t.Logf("screenshots in %s", dir)
 }

@@ -251,7 +251,7 @@ func (c *Console) validateCluster(ctx context.Context, r *http.Request) (any, er
 	defer cancel()
 	m, err := kadm.NewClient(cl).Metadata(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s): %v%s", ErrUnreachable, strings.Join(bs, ","), err, unresolvedHint(err, bs))
+		return nil, fmt.Errorf("%w (%s): %v%s", ErrUnreachable, strings.Join(bs, ","), err, unresolvedHint(err, bs, c.list()[0].bootstrap()))
 	}
 	return validation{
 		Message:   fmt.Sprintf("Configuration is valid: connected to %d broker(s), cluster id %s", len(m.Brokers), m.Cluster),
@@ -325,8 +325,9 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 
 // unresolvedHint explains a bootstrap host that does not resolve (err is
 // the failed call's error): most often the lab's "kafka", the name of its
-// Docker container, where Samsa runs on this machine.
-func unresolvedHint(err error, brokers []string) string {
+// Docker container, where Samsa runs on this machine, at own (the
+// console's startup cluster).
+func unresolvedHint(err error, brokers []string, own string) string {
 	var dnsErr *net.DNSError
 	host := ""
 	if errors.As(err, &dnsErr) {
@@ -350,5 +351,5 @@ func unresolvedHint(err error, brokers []string) string {
 	if host == "" {
 		return ""
 	}
-	return fmt.Sprintf(". Host %q does not resolve: a Kafka in Docker is known by its container's name only inside Docker; `samsa serve` runs on this machine, at host 127.0.0.1 port 9092", host)
+	return fmt.Sprintf(". Host %q does not resolve: a Kafka in Docker is known by its container's name only inside Docker; `samsa serve` runs on this machine (this console's own cluster is at %s)", host, own)
 }

@@ -451,8 +451,16 @@ func parsePages(window time.Duration) (map[string]*template.Template, error) {
 		"join":    strings.Join,
 		"timefmt": func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000 MST") },
 		"pathesc": url.PathEscape,
-		"ranges":  func() []rangeOpt { return ranges },
-		"card":    func(g Group, readOnly bool) groupCard { return groupCard{Group: g, ReadOnly: readOnly} },
+		// brokersFlag is what a samsa command in a page's hint needs to
+		// reach the cluster: nothing for the CLI's default.
+		"brokersFlag": func(bootstrap string) string {
+			if bootstrap == defaultBrokers {
+				return ""
+			}
+			return " --brokers " + shellQuote(bootstrap)
+		},
+		"ranges": func() []rangeOpt { return ranges },
+		"card":   func(g Group, readOnly bool) groupCard { return groupCard{Group: g, ReadOnly: readOnly} },
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"brokers", "topics", "topic", "consumers", "group", "charts", "clusters"} {

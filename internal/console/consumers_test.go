@@ -153,4 +153,8 @@ func TestNoGroupsSaysWhatToDo(t *testing.T) {
 	if !strings.Contains(body, "No consumer groups yet") {
 		t.Errorf("empty consumers page does not say what to do")
 	}
+	// The command it suggests reaches this cluster (not the CLI's default).
+	if want := "samsa consume post.office --group mailroom --brokers " + b.Addr; !strings.Contains(body, want) {
+		t.Errorf("empty consumers page does not suggest %q", want)
+	}
 }

@@ -50,6 +50,9 @@ async function call(method, url, body) {
 }
 
 function show(feedback, cls, text, code) {
+  // A new answer replaces the banner of the previous action.
+  const flash = document.getElementById("flash");
+  if (flash && cls !== "") flash.hidden = true;
   if (!feedback) { if (cls === "error") alert(text); return; }
   feedback.className = "feedback " + cls;
   feedback.textContent = text;
@@ -203,7 +206,8 @@ document.addEventListener("click", async ev => {
     }
     return;
   }
-  if (el.dataset.api && el.type !== "submit") {
+  // A submit button of a form is the submit handler's; any other button with data-api is ours.
+  if (el.dataset.api && !(el.type === "submit" && el.form)) {
     ev.preventDefault();
     if (el.dataset.confirm && !confirm(el.dataset.confirm)) return;
     const form = el.closest("form");

@@ -33,6 +33,20 @@ function busy(el) {
   return changed(el) || el.querySelector(".feedback:not(:empty)") !== null;
 }
 
+// stale shows (or hides) a notice that the page's data is old because
+// the console does not answer.
+function stale(on) {
+  let note = document.getElementById("stale");
+  if (!on) { if (note) note.remove(); return; }
+  if (note) return;
+  note = document.createElement("div");
+  note.id = "stale";
+  note.className = "banner error";
+  note.setAttribute("role", "status");
+  note.textContent = "The console does not answer: what you see may be out of date. Retrying…";
+  document.querySelector("main").prepend(note);
+}
+
 async function refreshLive() {
   if (document.hidden) return;
   const ctl = new AbortController();
@@ -40,10 +54,18 @@ async function refreshLive() {
   let text;
   try {
     const resp = await fetch(location.href, { headers: { "Accept": "text/html" }, signal: ctl.signal });
+    if (resp.status === 503) {
+      // The cluster stopped answering: the page says so, and reloads
+      // itself when it is back.
+      location.reload();
+      return;
+    }
     if (!resp.ok) return; // the page shows the error on the next full load
     text = await resp.text();
+    stale(false);
   } catch (e) {
-    return; // the console is down or slow: try again later
+    stale(true); // the console itself is down or slow: say so, try again later
+    return;
   } finally {
     clearTimeout(timer);
   }
