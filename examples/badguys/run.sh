@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the bad-guys lab on one machine: a Samsa broker, the api on
-# 127.0.0.1:5000 and K processors (default 1), all sharing ./bad-guy.db.
+# 127.0.0.1:5000 and K processors (default 1), all sharing
+# ./badguys-data/bad-guy.db.
 # Ctrl-C stops everything.
 #
 #   examples/badguys/run.sh [K]
@@ -63,6 +64,8 @@ try:
   curl -s -XPOST $API_LISTEN/bad-guys -H 'Content-Type: application/json' \\
     -d '{"story": "In a galaxy far, far away", "characters": ["Darth Vader", "Luke Skywalker", "Yoda"]}'
   curl -s "$API_LISTEN/bad-guys?request_id=<id>"
+after kill -9 of a processor, start another one (in a second terminal) with:
+  $DATA/bin/processor --brokers $BROKERS --db $DB --work-time $WORK_TIME --name processor-new
 Ctrl-C stops everything.
 MSG
 wait

@@ -75,7 +75,7 @@ func main() {
 		<-ctx.Done()
 		fmt.Println("SIGINT received. Stopping threads...")
 	}()
-	if err := run(ctx, cfg, os.Stdout); err != nil {
+	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "postoffice:", err)
 		os.Exit(1)
 	}
@@ -99,8 +99,8 @@ func (c config) validate() error {
 }
 
 // run creates the topic if needed, then runs the producer and the consumers
-// until ctx ends. Consumer output goes to out.
-func run(ctx context.Context, cfg config, out io.Writer) error {
+// until ctx ends. Consumer output goes to out, what goes wrong to errOut.
+func run(ctx context.Context, cfg config, out, errOut io.Writer) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
@@ -119,12 +119,17 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if err := startAtEnd(ctx, seeds, cfg.topic, groups); err != nil {
 		return err
 	}
-	p := &printer{w: out}
+	p := &printer{w: out, errw: errOut}
 
 	var consumers []*kgo.Client
 	defer func() {
 		for _, cl := range consumers {
 			cl.Close() // leaves the group
+		}
+		if cfg.mode == "independent" {
+			// Each run of task 1 makes its own groups: remove them, so
+			// they do not pile up on the console's Consumers page.
+			dropGroups(seeds, groups)
 		}
 	}()
 	for i := range cfg.consumers {
@@ -133,8 +138,8 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 			kgo.ConsumerGroup(groups[i]),
 			kgo.ConsumeTopics(cfg.topic),
 			// The name the console and kafka-consumer-groups show for
-			// this member, as printed: "Consumer i".
-			kgo.ClientID(fmt.Sprintf("consumer-%d", i)),
+			// this member: "Consumer i" of the process with this pid.
+			kgo.ClientID(fmt.Sprintf("consumer-%d-pid%d", i, os.Getpid())),
 			// A rebalance waits until the letters we polled are printed,
 			// and autocommit commits them before partitions move on, so
 			// a letter is not printed twice by two members of one group.
@@ -280,17 +285,29 @@ func produce(ctx context.Context, seeds []string, cfg config) error {
 // consume prints every letter consumer i receives until ctx ends.
 func consume(ctx context.Context, i int, cl *kgo.Client, p *printer) error {
 	defer cl.AllowRebalance()
+	lastErr := ""
 	for {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		var err error
+		// Fetch errors are the broker going away or the group
+		// rebalancing: the client retries by itself, so say what happened
+		// (once, not on every poll) and keep polling. Only a closed
+		// client ends the loop.
+		var fatal error
 		fs.EachError(func(topic string, partition int32, e error) {
-			err = errors.Join(err, fmt.Errorf("consumer %d: fetch %s/%d: %w", i, topic, partition, e))
+			if errors.Is(e, kgo.ErrClientClosed) {
+				fatal = e
+				return
+			}
+			if msg := e.Error(); msg != lastErr {
+				lastErr = msg
+				p.errorf("Consumer %d: %s/%d: %v (retrying)\n", i, topic, partition, e)
+			}
 		})
-		if err != nil {
-			return err
+		if fatal != nil {
+			return fmt.Errorf("consumer %d: %w", i, fatal)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			key := "None"
@@ -303,16 +320,24 @@ func consume(ctx context.Context, i int, cl *kgo.Client, p *printer) error {
 	}
 }
 
-// printer serialises the consumers' lines; mu guards w.
+// printer serialises the consumers' lines; mu guards w and errw.
 type printer struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu   sync.Mutex
+	w    io.Writer // the letters
+	errw io.Writer // what went wrong
 }
 
 func (p *printer) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, format, args...)
+}
+
+// errorf writes a line to stderr, not between the letters.
+func (p *printer) errorf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.errw, format, args...)
 }
 
 // letter is one event on post.office.
@@ -362,4 +387,17 @@ func randomLetter() letter {
 		From:    string(user[:]) + "@" + domains[rand.IntN(len(domains))],
 		Message: messages[rand.IntN(len(messages))],
 	}
+}
+
+// dropGroups deletes groups (left by their members just before); a
+// failure only means they stay until the broker expires them.
+func dropGroups(seeds, groups []string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	kadm.NewClient(cl).DeleteGroups(ctx, groups...)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +110,7 @@ func runProgram(t *testing.T, cfg config, want func([]line) bool) []line {
 	defer cancel()
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, &out) }()
+	go func() { done <- run(ctx, cfg, &out, io.Discard) }()
 	samsatest.Eventually(t, 30*time.Second, "the consumers' lines", func() bool {
 		select {
 		case err := <-done:
@@ -175,6 +176,16 @@ func TestIndependentModeEveryConsumerGetsEveryLetter(t *testing.T) {
 	for _, l := range lines {
 		if l.key != "None" {
 			t.Errorf("independent mode printed key %q, want None", l.key)
+		}
+	}
+	// Its groups are removed when it stops, so runs do not pile them up.
+	listed, err := kadm.NewClient(samsatest.NewClient(t, b.Addr)).ListGroups(samsatest.Context(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range listed.Groups() {
+		if strings.HasPrefix(g, cfg.group) {
+			t.Errorf("group %s left behind by task 1", g)
 		}
 	}
 }
@@ -395,5 +406,47 @@ func TestPythonPostOffice(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGroupModeConsumersCarryOnAfterABrokerRestart stops the broker (a
+// real samsa process) under the running program and starts it again on
+// the same address: the consumers keep printing letters produced after
+// the restart instead of giving up.
+func TestGroupModeConsumersCarryOnAfterABrokerRestart(t *testing.T) {
+	bin := samsatest.BuildBinary(t)
+	p := samsatest.StartProcess(t, bin, t.TempDir(), "--group-min-session-timeout", "500ms", "--group-initial-rebalance-delay", "300ms")
+	cfg := config{mode: "group", consumers: 2, brokers: p.Addr(), topic: "post.office", group: "po-restart", rate: 20, partitions: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, &out, &errOut) }()
+	samsatest.Eventually(t, 30*time.Second, "letters before the restart", func() bool {
+		return len(parseLines(t, out.String())) >= 5
+	})
+	// Down long enough for the consumers to see errors, then back.
+	p.Stop()
+	samsatest.Eventually(t, 60*time.Second, "the consumers to report the broker gone", func() bool {
+		return strings.Contains(errOut.String(), "(retrying)")
+	})
+	p = p.Restart()
+	before := len(parseLines(t, out.String()))
+	samsatest.Eventually(t, 60*time.Second, "letters after the restart", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("the program ended on the broker restart: %v\n%s", err, out.String())
+		default:
+		}
+		return len(parseLines(t, out.String())) >= before+10
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return within 30s of the interrupt")
 	}
 }

@@ -19,6 +19,7 @@ stops every thread; the consumers commit and leave their groups.
 
 import argparse
 import json
+import os
 import random
 import signal
 import string
@@ -103,7 +104,7 @@ def consume(i, group, args):
     consumer = Consumer({
         "bootstrap.servers": args.brokers,
         "group.id": group,
-        "client.id": f"consumer-{i}",  # how the console names this member (as printed)
+        "client.id": f"consumer-{i}-pid{os.getpid()}",  # how the console names this member
         "enable.auto.commit": True,
         "auto.offset.reset": "earliest",  # start_at_end committed where new groups begin
     })

@@ -173,8 +173,16 @@ func (g *globalOptions) admin(ctx context.Context) (*kadm.Client, error) {
 
 // unreachable says what to do when no broker answers.
 func unreachable(brokers []string, cause error) error {
-	return fmt.Errorf("%w %s: is `samsa serve` running? (set --bootstrap-server/--brokers)\n(%w)",
-		errUnreachable, strings.Join(brokers, ","), cause)
+	lab := ""
+	for _, b := range brokers {
+		if strings.HasSuffix(b, ":19092") {
+			// The lab's text uses localhost:19092, the port its Docker
+			// setup gave Kafka.
+			lab = " (19092 is the port of the lab's Kafka in Docker)"
+		}
+	}
+	return fmt.Errorf("%w %s: is `samsa serve` running? It listens on 127.0.0.1:9092 unless started with --listen%s; set --bootstrap-server/--brokers to its address\n(%w)",
+		errUnreachable, strings.Join(brokers, ","), lab, cause)
 }
 
 // hintError is an error of a kind callers branch on (a sentinel) whose

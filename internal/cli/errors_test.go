@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func deadAddr(t *testing.T) string {
 func TestUnreachableBrokerSaysWhatToDo(t *testing.T) {
 	dir := scriptDir(t)
 	addr := deadAddr(t)
-	want := "cannot reach " + addr + ": is `samsa serve` running? (set --bootstrap-server/--brokers)"
+	want := "cannot reach " + addr + ": is `samsa serve` running? It listens on 127.0.0.1:9092 unless started with --listen; set --bootstrap-server/--brokers to its address"
 	kafka := func(name string, args ...string) func() result {
 		return func() result {
 			return script(t, dir, name, "x\n", append([]string{"--bootstrap-server", addr}, args...)...)
@@ -170,5 +171,14 @@ func TestProduceToMissingTopicWithoutAutoCreateSaysWhatToDo(t *testing.T) {
 		if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "error: line 1 not produced") {
 			t.Errorf("%s: exit %d stderr %q, want 1 and %q", name, r.code, r.stderr, want)
 		}
+	}
+}
+
+// TestUnreachableLabPortSaysWhy: the lab's text connects to
+// localhost:19092, its Docker port; the error says so.
+func TestUnreachableLabPortSaysWhy(t *testing.T) {
+	err := unreachable([]string{"localhost:19092"}, errors.New("connection refused"))
+	if !strings.Contains(err.Error(), "19092 is the port of the lab's Kafka in Docker") || !errors.Is(err, errUnreachable) {
+		t.Errorf("error = %q", err)
 	}
 }

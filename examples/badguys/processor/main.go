@@ -92,6 +92,7 @@ func (p *processor) run(ctx context.Context, brokers, dbPath, topic, group strin
 		kgo.SeedBrokers(strings.Split(brokers, ",")...),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topic),
+		kgo.ClientID(p.name), // the console and kafka-consumer-groups show it per member
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(), // we commit after the database transaction
 		kgo.BlockRebalanceOnPoll(),
