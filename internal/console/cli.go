@@ -21,11 +21,19 @@ import (
 // another cluster name it.
 const defaultBrokers = "127.0.0.1:9092"
 
-// cliCommand is `samsa ARGS...`, each argument shell-quoted, with
-// --brokers when the cluster is not the CLI's default.
-func (c *cluster) cliCommand(args ...string) string {
+// cliCommand is `samsa CMD... NAME FLAGS...`, each argument shell-quoted,
+// with --brokers when the cluster is not the CLI's default. A name that
+// starts with '-' (a legal topic or group name) would read as a flag: it
+// then comes last, after "--".
+func (c *cluster) cliCommand(cmd []string, name string, flags ...string) string {
 	if b := strings.Join(c.brokers, ","); b != defaultBrokers {
-		args = append(args, "--brokers", b)
+		flags = append(flags, "--brokers", b)
+	}
+	args := append([]string(nil), cmd...)
+	if strings.HasPrefix(name, "-") {
+		args = append(append(append(args, flags...), "--"), name)
+	} else {
+		args = append(append(args, name), flags...)
 	}
 	return shellJoin("samsa", args...)
 }
@@ -75,7 +83,7 @@ func exactTopic(topic string) string { return regexp.QuoteMeta(topic) }
 
 // cliCreateTopic is `samsa topic create`.
 func (c *cluster) cliCreateTopic(req createTopicRequest) string {
-	args := []string{"topic", "create", req.Name}
+	var args []string
 	if req.Partitions > 0 {
 		args = append(args, "--partitions", fmt.Sprint(req.Partitions))
 	}
@@ -85,7 +93,7 @@ func (c *cluster) cliCreateTopic(req createTopicRequest) string {
 	for _, k := range sortedKeys(req.Configs) {
 		args = append(args, "--config", k+"="+req.Configs[k])
 	}
-	return c.cliCommand(args...)
+	return c.cliCommand([]string{"topic", "create"}, req.Name, args...)
 }
 
 // kafkaCreateTopic is `kafka-topics.sh --create`, or "" when a config
@@ -138,11 +146,11 @@ func (c *cluster) cliProduce(topic string, req produceRequest) string {
 		}
 	}
 	line, _ := json.Marshal(rec) // strings and maps of strings always marshal
-	args := []string{"produce", topic, "--format", "json"}
+	args := []string{"--format", "json"}
 	if req.Partition != nil {
 		args = append(args, "--partition", fmt.Sprint(*req.Partition))
 	}
-	return printLine(string(line)) + " | " + c.cliCommand(args...)
+	return printLine(string(line)) + " | " + c.cliCommand([]string{"produce"}, topic, args...)
 }
 
 // kafkaProduce is the record piped into kafka-console-producer.sh, one
@@ -197,11 +205,11 @@ func (c *cluster) cliReset(group string, req resetRequest, at time.Time) string 
 	if to == "timestamp" {
 		to = at.Format(time.RFC3339Nano)
 	}
-	args := []string{"group", "seek", group, "--to", to}
+	args := []string{"--to", to}
 	if req.Topic != "" {
 		args = append(args, "--topic", req.Topic)
 	}
-	return c.cliCommand(append(args, "--execute")...)
+	return c.cliCommand([]string{"group", "seek"}, group, append(args, "--execute")...)
 }
 
 // kafkaDateTime is the layout of kafka-consumer-groups' --to-datetime
@@ -239,14 +247,14 @@ func (c *cluster) kafkaDeleteGroup(group string) string {
 
 // cliAlterConfigs is `samsa topic alter TOPIC --config k=v --delete-config k`.
 func (c *cluster) cliAlterConfigs(topic string, req configsRequest) string {
-	args := []string{"topic", "alter", topic}
+	var args []string
 	for _, k := range sortedKeys(req.Set) {
 		args = append(args, "--config", k+"="+req.Set[k])
 	}
 	for _, k := range req.Delete {
 		args = append(args, "--delete-config", k)
 	}
-	return c.cliCommand(args...)
+	return c.cliCommand([]string{"topic", "alter"}, topic, args...)
 }
 
 // kafkaAlterConfigs is `kafka-configs.sh --alter --add-config k=v,k2=v2

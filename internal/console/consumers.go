@@ -233,7 +233,7 @@ func (c *Console) pageConsumers(w http.ResponseWriter, r *http.Request) {
 func (c *Console) deleteGroup(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("group")
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("group", "delete", name), KafkaCLI: clusterOf(ctx).kafkaDeleteGroup(name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand([]string{"group", "delete"}, name), KafkaCLI: clusterOf(ctx).kafkaDeleteGroup(name)}, nil
 	}
 	resp, err := clusterOf(ctx).adm.DeleteGroup(ctx, name)
 	if err == nil {

@@ -213,7 +213,7 @@ func (c *Console) createTopic(ctx context.Context, r *http.Request, cli bool) (a
 func (c *Console) deleteTopic(ctx context.Context, r *http.Request, cli bool) (actionResult, error) {
 	name := r.PathValue("topic")
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "delete", name), KafkaCLI: clusterOf(ctx).kafkaDeleteTopic(name)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand([]string{"topic", "delete"}, name), KafkaCLI: clusterOf(ctx).kafkaDeleteTopic(name)}, nil
 	}
 	resp, err := clusterOf(ctx).adm.DeleteTopic(ctx, name)
 	if err == nil {
@@ -242,7 +242,7 @@ func (c *Console) setPartitions(ctx context.Context, r *http.Request, cli bool) 
 		return actionResult{}, fmt.Errorf("%w: give the new partition count (>= 1)", ErrBadRequest)
 	}
 	if cli {
-		return actionResult{CLI: clusterOf(ctx).cliCommand("topic", "alter", name, "--partitions", fmt.Sprint(req.Count)), KafkaCLI: clusterOf(ctx).kafkaPartitions(name, req.Count)}, nil
+		return actionResult{CLI: clusterOf(ctx).cliCommand([]string{"topic", "alter"}, name, "--partitions", fmt.Sprint(req.Count)), KafkaCLI: clusterOf(ctx).kafkaPartitions(name, req.Count)}, nil
 	}
 	rs, err := clusterOf(ctx).adm.UpdatePartitions(ctx, req.Count, name)
 	if err == nil {
