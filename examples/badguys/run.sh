@@ -65,7 +65,7 @@ try:
     -d '{"story": "In a galaxy far, far away", "characters": ["Darth Vader", "Luke Skywalker", "Yoda"]}'
   curl -s "$API_LISTEN/bad-guys?request_id=<id>"
 after kill -9 of a processor, start another one (in a second terminal) with:
-  $DATA/bin/processor --brokers $BROKERS --db $DB --work-time $WORK_TIME --name processor-new
+  "$DATA/bin/processor" --brokers "$BROKERS" --db "$DB" --work-time "$WORK_TIME"
 Ctrl-C stops everything.
 MSG
 wait

@@ -73,6 +73,7 @@ func main() {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		stop() // a second Ctrl-C ends the program at once
 		fmt.Println("SIGINT received. Stopping threads...")
 	}()
 	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
@@ -151,6 +152,9 @@ func run(ctx context.Context, cfg config, out, errOut io.Writer) error {
 		consumers = append(consumers, cl)
 	}
 
+	// A producer that fails for good ends the whole program, with its error.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, cfg.consumers+1)
 	for i, cl := range consumers {
@@ -162,7 +166,9 @@ func run(ctx context.Context, cfg config, out, errOut io.Writer) error {
 	}
 	wg.Go(func() {
 		if err := produce(ctx, seeds, cfg); err != nil {
+			p.errorf("%v: stopping\n", err)
 			errs <- err
+			cancel()
 		}
 	})
 	wg.Wait()
@@ -267,11 +273,17 @@ func produce(ctx context.Context, seeds []string, cfg config) error {
 		if cfg.mode == "keyed" {
 			rec.Key = []byte(l.To)
 		}
-		if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
-			if ctx.Err() != nil {
-				return nil
+		// Wait for the ack, or for Ctrl-C: with the broker down a record
+		// waits for it indefinitely, and Close fails it.
+		acked := make(chan error, 1)
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) { acked <- err })
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-acked:
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("produce to %s: %w", cfg.topic, err)
 			}
-			return fmt.Errorf("produce to %s: %w", cfg.topic, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -301,11 +313,18 @@ func consume(ctx context.Context, i int, cl *kgo.Client, p *printer) error {
 				fatal = e
 				return
 			}
+			where := "" // group errors come without a partition
+			if topic != "" {
+				where = fmt.Sprintf(" %s/%d:", topic, partition)
+			}
 			if msg := e.Error(); msg != lastErr {
 				lastErr = msg
-				p.errorf("Consumer %d: %s/%d: %v (retrying)\n", i, topic, partition, e)
+				p.errorf("Consumer %d:%s %v (retrying)\n", i, where, e)
 			}
 		})
+		if fs.Err() == nil {
+			lastErr = "" // the next outage is reported again
+		}
 		if fatal != nil {
 			return fmt.Errorf("consumer %d: %w", i, fatal)
 		}

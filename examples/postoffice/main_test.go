@@ -450,3 +450,29 @@ func TestGroupModeConsumersCarryOnAfterABrokerRestart(t *testing.T) {
 		t.Fatal("run did not return within 30s of the interrupt")
 	}
 }
+
+// TestCtrlCWhileTheBrokerIsDownStops: Ctrl-C ends the program even when
+// the broker is gone (a record waiting for its ack must not hold it).
+func TestCtrlCWhileTheBrokerIsDownStops(t *testing.T) {
+	bin := samsatest.BuildBinary(t)
+	p := samsatest.StartProcess(t, bin, t.TempDir(), "--group-min-session-timeout", "500ms", "--group-initial-rebalance-delay", "300ms")
+	cfg := config{mode: "group", consumers: 2, brokers: p.Addr(), topic: "post.office", group: "po-down", rate: 20, partitions: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, &out, &errOut) }()
+	samsatest.Eventually(t, 30*time.Second, "letters", func() bool {
+		return len(parseLines(t, out.String())) >= 5
+	})
+	p.Stop()
+	samsatest.Eventually(t, 60*time.Second, "the consumers to report the broker gone", func() bool {
+		return strings.Contains(errOut.String(), "(retrying)")
+	})
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("run did not return within 20 s of Ctrl-C with the broker down; stderr:\n%s", errOut.String())
+	}
+}

@@ -94,10 +94,13 @@ def produce(args):
         letter = random_letter()
         key = letter["to"] if args.mode == "keyed" else None
         producer.produce(args.topic, value=json.dumps(letter), key=key)
-        producer.flush()
+        # Wait for the ack, a little at a time: with the broker down a
+        # letter waits for it, and Ctrl-C must still stop the program.
+        while producer.flush(0.2) > 0 and not stop.is_set():
+            pass
         sent += 1
         stop.wait(1 / args.rate)
-    producer.flush()
+    producer.flush(1)
 
 
 def consume(i, group, args):

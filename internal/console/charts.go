@@ -188,11 +188,13 @@ func (c *Console) pageGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	// A group that is gone, or a cluster that does not answer, still has
 	// the history the console kept: that is when it is wanted.
-	gs := []Group{g}
-	c.sparkLags(ctx, gs)
-	p := groupPage{Group: gs[0], Range: span.String()}
+	p := groupPage{Group: g, Range: span.String()}
 	if err != nil {
 		p.Group, p.GroupErr = Group{Name: name}, err.Error()
+	} else {
+		gs := []Group{g}
+		c.sparkLags(ctx, gs)
+		p.Group = gs[0]
 	}
 	if herr != nil {
 		p.HistoryErr = herr.Error()
@@ -246,15 +248,35 @@ func (c *Console) topicChart(ctx context.Context, topic string) template.HTML {
 const sparkSpan = 10 * time.Minute
 
 // sparkLags sets the Spark of each group: its lag over the last
-// sparkSpan, from the history.
+// sparkSpan (or the whole history, if shorter).
 func (c *Console) sparkLags(ctx context.Context, groups []Group) {
 	now := time.Now()
-	from := now.Add(-min(sparkSpan, c.cfg.HistoryWindow))
+	span := min(sparkSpan, c.cfg.HistoryWindow)
+	from := now.Add(-span)
+	h := c.historyOf(clusterOf(ctx))
 	lags := map[string][]Point{}
-	for _, gl := range c.historyOf(clusterOf(ctx)).groupLags(from) {
-		lags[gl.Group] = gl.Points
+	if len(groups) == 1 { // a group's page: its series only
+		lag, _, _, _ := h.groupDetail(groups[0].Name, from)
+		lags[groups[0].Name] = lag
+	} else {
+		for _, gl := range h.groupLags(from) {
+			lags[gl.Group] = gl.Points
+		}
 	}
 	for i := range groups {
-		groups[i].Spark = renderSparkline(lags[groups[i].Name], from, now, 3*c.cfg.SampleInterval, "lag of "+groups[i].Name+" over the last 10 minutes")
+		label := fmt.Sprintf("lag of %s over the last %s", groups[i].Name, humanSpan(span))
+		groups[i].Spark = renderSparkline(lags[groups[i].Name], from, now, 3*c.cfg.SampleInterval, label)
+	}
+}
+
+// humanSpan writes d as "10 minutes", "1 minute", "90 seconds".
+func humanSpan(d time.Duration) string {
+	switch {
+	case d%time.Minute != 0:
+		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+	case d == time.Minute:
+		return "minute"
+	default:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
 	}
 }

@@ -183,6 +183,9 @@ func (q clusterRequest) brokers(withName bool) ([]string, error) {
 	}
 	var bs []string
 	if h := strings.TrimSpace(q.Host); h != "" {
+		if _, _, err := net.SplitHostPort(h); err == nil {
+			return nil, fmt.Errorf("%w: host %q has a port: give the host alone and the port in Port", ErrBadRequest, h)
+		}
 		port := q.Port
 		if port == 0 {
 			port = 9092
@@ -191,6 +194,9 @@ func (q clusterRequest) brokers(withName bool) ([]string, error) {
 			return nil, fmt.Errorf("%w: port %d: give 1-65535 (Kafka's is 9092)", ErrBadRequest, q.Port)
 		}
 		bs = append(bs, net.JoinHostPort(h, strconv.Itoa(port)))
+	}
+	if strings.TrimSpace(q.Host) == "" && q.Port != 0 {
+		return nil, fmt.Errorf("%w: port %d without a host: give the host too (127.0.0.1 for this machine)", ErrBadRequest, q.Port)
 	}
 	for b := range strings.SplitSeq(q.Bootstrap, ",") {
 		if b = strings.TrimSpace(b); b != "" {
@@ -294,7 +300,7 @@ func (c *Console) addCluster(_ context.Context, r *http.Request) (any, error) {
 	}
 	c.cfg.Logger.Info("console cluster added", "name", req.Name, "bootstrap", cl.bootstrap())
 	// Show the new cluster's brokers next, as kafka-ui does after Submit.
-	return actionResult{Message: fmt.Sprintf("Added cluster %s (%s); it is now the current cluster.", req.Name, cl.bootstrap()),
+	return actionResult{Message: fmt.Sprintf("Added cluster %s (%s).", req.Name, cl.bootstrap()),
 		Redirect: "/brokers?cluster=" + url.QueryEscape(req.Name)}, nil
 }
 
@@ -330,7 +336,7 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 func unresolvedHint(err error, brokers []string, own string) string {
 	var dnsErr *net.DNSError
 	host := ""
-	if errors.As(err, &dnsErr) {
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 		host = dnsErr.Name
 	} else {
 		// kgo may not wrap its dial error: look the names up ourselves,
@@ -342,7 +348,7 @@ func unresolvedHint(err error, brokers []string, own string) string {
 			if serr != nil || net.ParseIP(h) != nil {
 				continue
 			}
-			if _, lerr := net.DefaultResolver.LookupHost(ctx, h); errors.As(lerr, &dnsErr) {
+			if _, lerr := net.DefaultResolver.LookupHost(ctx, h); errors.As(lerr, &dnsErr) && dnsErr.IsNotFound {
 				host = h
 				break
 			}

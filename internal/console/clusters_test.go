@@ -82,6 +82,11 @@ func TestClustersValidateAddSwitchRemove(t *testing.T) {
 		t.Errorf("validate host and port: %q", hp.Message)
 	}
 	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Host: "127.0.0.1", Port: 70000}, nil)
+	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Host: "localhost:19092"}, &bad)
+	if !strings.Contains(bad.Error, "give the host alone and the port in Port") {
+		t.Errorf("a port in the host field: %q", bad.Error)
+	}
+	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Port: 9092}, nil)
 	// The lab's host is its Docker container's name: the answer says
 	// where Samsa is instead.
 	mustCall(t, srv, 503, "POST", "/api/clusters/validate", clusterRequest{Host: "kafka.invalid", Port: 9092}, &bad)

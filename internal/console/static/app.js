@@ -348,7 +348,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.body.dataset.unreachable) {
     const poll = async () => {
       try {
-        const resp = await fetch("/api/health");
+        // The page itself, not /api/health: a page can fail (a group's
+        // coordinator is down) while the cluster's metadata answers.
+        const resp = await fetch(location.href, { headers: { "Accept": "text/html" } });
         if (resp.ok) { location.reload(); return; }
       } catch (e) { /* the console itself is down: keep trying */ }
       setTimeout(poll, 2000);

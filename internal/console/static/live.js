@@ -33,18 +33,19 @@ function busy(el) {
   return changed(el) || el.querySelector(".feedback:not(:empty)") !== null;
 }
 
-// stale shows (or hides) a notice that the page's data is old because
-// the console does not answer.
-function stale(on) {
+// stale shows (or hides) a notice that the page's data may be old: the
+// console (or, with text, the cluster) does not answer.
+function stale(on, text) {
   let note = document.getElementById("stale");
   if (!on) { if (note) note.remove(); return; }
-  if (note) return;
-  note = document.createElement("div");
-  note.id = "stale";
-  note.className = "banner error";
-  note.setAttribute("role", "status");
-  note.textContent = "The console does not answer: what you see may be out of date. Retrying…";
-  document.querySelector("main").prepend(note);
+  if (!note) {
+    note = document.createElement("div");
+    note.id = "stale";
+    note.className = "banner error";
+    note.setAttribute("role", "status");
+    document.querySelector("main").prepend(note);
+  }
+  note.textContent = text || "The console does not answer: what you see may be out of date. Retrying…";
 }
 
 async function refreshLive() {
@@ -54,15 +55,20 @@ async function refreshLive() {
   let text;
   try {
     const resp = await fetch(location.href, { headers: { "Accept": "text/html" }, signal: ctl.signal });
+    stale(false); // the console answers
     if (resp.status === 503) {
-      // The cluster stopped answering: the page says so, and reloads
-      // itself when it is back.
-      location.reload();
+      // The cluster stopped answering: reload into the page that says so
+      // (and reloads itself when it is back) — unless the user is in the
+      // middle of something on this page: then only say so.
+      if (busy(document.querySelector("main"))) {
+        stale(true, "The cluster does not answer: what you see may be out of date. Retrying…");
+      } else {
+        location.reload();
+      }
       return;
     }
     if (!resp.ok) return; // the page shows the error on the next full load
     text = await resp.text();
-    stale(false);
   } catch (e) {
     stale(true); // the console itself is down or slow: say so, try again later
     return;
