@@ -332,11 +332,12 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 // unresolvedHint explains a bootstrap host that does not resolve (err is
 // the failed call's error): most often the lab's "kafka", the name of its
 // Docker container, where Samsa runs on this machine, at own (the
-// console's startup cluster).
+// console's startup cluster). Any DNS failure counts, a timeout too: the
+// name did not resolve either way, and the hint says only that.
 func unresolvedHint(err error, brokers []string, own string) string {
 	var dnsErr *net.DNSError
 	host := ""
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+	if errors.As(err, &dnsErr) {
 		host = dnsErr.Name
 	} else {
 		// kgo may not wrap its dial error: look the names up ourselves,
@@ -348,7 +349,7 @@ func unresolvedHint(err error, brokers []string, own string) string {
 			if serr != nil || net.ParseIP(h) != nil {
 				continue
 			}
-			if _, lerr := net.DefaultResolver.LookupHost(ctx, h); errors.As(lerr, &dnsErr) && dnsErr.IsNotFound {
+			if _, lerr := net.DefaultResolver.LookupHost(ctx, h); errors.As(lerr, &dnsErr) {
 				host = h
 				break
 			}
