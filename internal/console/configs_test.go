@@ -154,10 +154,7 @@ func TestConfigsReadOnlyRefusesButPreviewsBothCommands(t *testing.T) {
 // answering to the kafka-*.sh names, and checks that each did what the
 // console action does.
 func TestCLICommandsRunWithSamsaTools(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh in PATH")
-	}
+	sh := samsatest.RequireTool(t, "sh", "dash")
 	bin := samsatest.BuildBinary(t)
 	dir := t.TempDir()
 	for _, name := range []string{"samsa", "kafka-topics.sh", "kafka-console-producer.sh", "kafka-consumer-groups.sh", "kafka-configs.sh"} {
