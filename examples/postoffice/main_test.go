@@ -409,40 +409,56 @@ func TestPythonPostOffice(t *testing.T) {
 	}
 }
 
+// brokerDown is the program in group mode against a real samsa process
+// whose broker has just been stopped under it: it printed letters, then
+// its consumers reported the broker gone.
+type brokerDown struct {
+	p           *samsatest.Process
+	cancel      context.CancelFunc // Ctrl-C
+	out, errOut syncBuffer
+	done        chan error // run's result
+}
+
+func startThenStopBroker(t *testing.T, group string) *brokerDown {
+	t.Helper()
+	bin := samsatest.BuildBinary(t)
+	d := &brokerDown{done: make(chan error, 1)}
+	d.p = samsatest.StartProcess(t, bin, t.TempDir(), "--group-min-session-timeout", "500ms", "--group-initial-rebalance-delay", "300ms")
+	cfg := config{mode: "group", consumers: 2, brokers: d.p.Addr(), topic: "post.office", group: group, rate: 20, partitions: 3}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d.cancel = cancel
+	go func() { d.done <- run(ctx, cfg, &d.out, &d.errOut) }()
+	samsatest.Eventually(t, 30*time.Second, "letters before the broker stops", func() bool {
+		return len(parseLines(t, d.out.String())) >= 5
+	})
+	// Down long enough for the consumers to see errors.
+	d.p.Stop()
+	samsatest.Eventually(t, 60*time.Second, "the consumers to report the broker gone", func() bool {
+		return strings.Contains(d.errOut.String(), "(retrying)")
+	})
+	return d
+}
+
 // TestGroupModeConsumersCarryOnAfterABrokerRestart stops the broker (a
 // real samsa process) under the running program and starts it again on
 // the same address: the consumers keep printing letters produced after
 // the restart instead of giving up.
 func TestGroupModeConsumersCarryOnAfterABrokerRestart(t *testing.T) {
-	bin := samsatest.BuildBinary(t)
-	p := samsatest.StartProcess(t, bin, t.TempDir(), "--group-min-session-timeout", "500ms", "--group-initial-rebalance-delay", "300ms")
-	cfg := config{mode: "group", consumers: 2, brokers: p.Addr(), topic: "post.office", group: "po-restart", rate: 20, partitions: 3}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, &out, &errOut) }()
-	samsatest.Eventually(t, 30*time.Second, "letters before the restart", func() bool {
-		return len(parseLines(t, out.String())) >= 5
-	})
-	// Down long enough for the consumers to see errors, then back.
-	p.Stop()
-	samsatest.Eventually(t, 60*time.Second, "the consumers to report the broker gone", func() bool {
-		return strings.Contains(errOut.String(), "(retrying)")
-	})
-	p.Restart() // same address: the program reconnects by itself
-	before := len(parseLines(t, out.String()))
+	d := startThenStopBroker(t, "po-restart")
+	d.p.Restart() // same address: the program reconnects by itself
+	before := len(parseLines(t, d.out.String()))
 	samsatest.Eventually(t, 60*time.Second, "letters after the restart", func() bool {
 		select {
-		case err := <-done:
-			t.Fatalf("the program ended on the broker restart: %v\n%s", err, out.String())
+		case err := <-d.done:
+			t.Fatalf("the program ended on the broker restart: %v\n%s", err, d.out.String())
 		default:
 		}
-		return len(parseLines(t, out.String())) >= before+10
+		return len(parseLines(t, d.out.String())) >= before+10
 	})
-	cancel()
+	d.cancel()
 	select {
-	case err := <-done:
+	case err := <-d.done:
 		if err != nil {
 			t.Fatalf("run: %v", err)
 		}
@@ -454,25 +470,11 @@ func TestGroupModeConsumersCarryOnAfterABrokerRestart(t *testing.T) {
 // TestCtrlCWhileTheBrokerIsDownStops: Ctrl-C ends the program even when
 // the broker is gone (a record waiting for its ack must not hold it).
 func TestCtrlCWhileTheBrokerIsDownStops(t *testing.T) {
-	bin := samsatest.BuildBinary(t)
-	p := samsatest.StartProcess(t, bin, t.TempDir(), "--group-min-session-timeout", "500ms", "--group-initial-rebalance-delay", "300ms")
-	cfg := config{mode: "group", consumers: 2, brokers: p.Addr(), topic: "post.office", group: "po-down", rate: 20, partitions: 3}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, &out, &errOut) }()
-	samsatest.Eventually(t, 30*time.Second, "letters", func() bool {
-		return len(parseLines(t, out.String())) >= 5
-	})
-	p.Stop()
-	samsatest.Eventually(t, 60*time.Second, "the consumers to report the broker gone", func() bool {
-		return strings.Contains(errOut.String(), "(retrying)")
-	})
-	cancel()
+	d := startThenStopBroker(t, "po-down")
+	d.cancel()
 	select {
-	case <-done:
+	case <-d.done:
 	case <-time.After(20 * time.Second):
-		t.Fatalf("run did not return within 20 s of Ctrl-C with the broker down; stderr:\n%s", errOut.String())
+		t.Fatalf("run did not return within 20 s of Ctrl-C with the broker down; stderr:\n%s", d.errOut.String())
 	}
 }
