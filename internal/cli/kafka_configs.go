@@ -115,12 +115,8 @@ func newKafkaConfigsCmd() *cobra.Command {
 				return configCommandError(err)
 			}
 		}
-		conn, err := kafkaBootstrap(o.server)
-		if err != nil {
-			return err
-		}
 		ctx := cmd.Context()
-		adm, err := conn.admin(ctx)
+		adm, err := kafkaAdmin(ctx, o.server)
 		if err != nil {
 			return err
 		}

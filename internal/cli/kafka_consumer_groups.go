@@ -91,12 +91,8 @@ func newKafkaConsumerGroupsCmd() *cobra.Command {
 		if err := o.check(cmd); err != nil {
 			return err
 		}
-		conn, err := kafkaBootstrap(o.server)
-		if err != nil {
-			return err
-		}
 		ctx := cmd.Context()
-		adm, err := conn.admin(ctx)
+		adm, err := kafkaAdmin(ctx, o.server)
 		if err != nil {
 			return err
 		}

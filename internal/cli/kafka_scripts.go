@@ -5,6 +5,7 @@ package cli
 // and `samsa install-scripts DIR`, which links the names to the binary.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // kafkaScript is one of Kafka's command-line tools that samsa answers to.
@@ -71,6 +73,16 @@ func kafkaBootstrap(server string) (connOptions, error) {
 		return connOptions{}, err
 	}
 	return connOptions{brokers: brokers}, nil
+}
+
+// kafkaAdmin connects an admin client to --bootstrap-server (server) for
+// the kafka-* tools that only administer; the caller closes it.
+func kafkaAdmin(ctx context.Context, server string) (*kadm.Client, error) {
+	conn, err := kafkaBootstrap(server)
+	if err != nil {
+		return nil, err
+	}
+	return conn.admin(ctx)
 }
 
 // unsupportedFlags registers Kafka flags samsa accepts in the help but

@@ -84,12 +84,8 @@ func newKafkaTopicsCmd() *cobra.Command {
 		if err := o.check(cmd); err != nil {
 			return err
 		}
-		conn, err := kafkaBootstrap(o.server)
-		if err != nil {
-			return err
-		}
 		ctx := cmd.Context()
-		adm, err := conn.admin(ctx)
+		adm, err := kafkaAdmin(ctx, o.server)
 		if err != nil {
 			return err
 		}
