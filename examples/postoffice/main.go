@@ -145,6 +145,9 @@ func run(ctx context.Context, cfg config, out, errOut io.Writer) error {
 			// and autocommit commits them before partitions move on, so
 			// a letter is not printed twice by two members of one group.
 			kgo.BlockRebalanceOnPoll(),
+			// range, the default of Kafka's and librdkafka's consumers, so
+			// these consumers and postoffice.py's can share a group.
+			kgo.Balancers(kgo.RangeBalancer()),
 		)
 		if err != nil {
 			return fmt.Errorf("consumer %d: %w", i, err)

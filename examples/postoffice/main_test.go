@@ -478,3 +478,49 @@ func TestCtrlCWhileTheBrokerIsDownStops(t *testing.T) {
 		t.Fatalf("run did not return within 20 s of Ctrl-C with the broker down; stderr:\n%s", d.errOut.String())
 	}
 }
+
+// TestGoAndPythonShareAGroup runs this program and postoffice.py in the
+// same group (both offer range): the Python consumer joins and prints
+// letters, where with two protocols in common to none it would be
+// refused with INCONSISTENT_GROUP_PROTOCOL.
+func TestGoAndPythonShareAGroup(t *testing.T) {
+	python := requirePythonKafka(t)
+	b := startBroker(t)
+	script, err := filepath.Abs("postoffice.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var goOut syncBuffer
+	done := make(chan error, 1)
+	cfg := config{mode: "group", consumers: 1, brokers: b.Addr, topic: "post.office", group: "shared", rate: 20, partitions: 4}
+	go func() { done <- run(ctx, cfg, &goOut, io.Discard) }()
+	samsatest.Eventually(t, 30*time.Second, "the Go consumer's letters", func() bool {
+		return len(parseLines(t, goOut.String())) > 0
+	})
+	var pyOut, pyErr syncBuffer
+	cmd := exec.Command(python, "-B", script, "--mode", "group", "--consumers", "1", "--brokers", b.Addr,
+		"--topic", "post.office", "--group", "shared", "--rate", "20")
+	cmd.Stdout, cmd.Stderr = &pyOut, &pyErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	samsatest.Eventually(t, 45*time.Second, "the Python consumer's letters in the shared group", func() bool {
+		if strings.Contains(pyErr.String(), "INCONSISTENT_GROUP_PROTOCOL") {
+			t.Fatalf("postoffice.py refused by the group:\n%s", pyErr.String())
+		}
+		return len(parseLines(t, pyOut.String())) > 0
+	})
+	cmd.Process.Signal(syscall.SIGINT)
+	cancel()
+	<-done
+}

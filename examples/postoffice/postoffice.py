@@ -110,6 +110,10 @@ def consume(i, group, args):
         "client.id": f"consumer-{i}-pid{os.getpid()}",  # how the console names this member
         "enable.auto.commit": True,
         "auto.offset.reset": "earliest",  # start_at_end committed where new groups begin
+        # A consumer killed with kill -9 gives its partitions to the others
+        # after this long (librdkafka's default is 45 s); it also bounds
+        # how long Ctrl-C waits when the broker is gone.
+        "session.timeout.ms": 10000,
     })
 
     consumer.subscribe([args.topic])

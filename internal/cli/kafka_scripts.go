@@ -167,11 +167,20 @@ func newInstallScriptsCmd() *cobra.Command {
 			if exe, err = filepath.EvalSymlinks(exe); err != nil {
 				return fmt.Errorf("find this binary: %w", err)
 			}
+			if goRunBinary(exe) {
+				return usagef("this samsa was started by `go run`, which deletes its binary on exit: the links would point nowhere. Build it first: go build -o samsa ./cmd/samsa && ./samsa install-scripts %s (or go install ./cmd/samsa)", args[0])
+			}
 			return installScripts(args[0], exe, force, cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "replace existing files of the same names")
 	return cmd
+}
+
+// goRunBinary says whether exe is a temporary binary of `go run`
+// ($TMPDIR/go-build.../exe/NAME), gone once it exits.
+func goRunBinary(exe string) bool {
+	return strings.Contains(filepath.ToSlash(exe), "/go-build") && filepath.Base(filepath.Dir(exe)) == "exe"
 }
 
 // installScripts links every Kafka script name in dir to target. An

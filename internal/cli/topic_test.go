@@ -156,3 +156,18 @@ func TestInstallScriptsLinksKafkaNames(t *testing.T) {
 		t.Errorf("--force did not replace the file: %v", err)
 	}
 }
+
+// TestInstallScriptsRefusesAGoRunBinary: `go run` deletes its binary on
+// exit, so links to it would point nowhere.
+func TestInstallScriptsRefusesAGoRunBinary(t *testing.T) {
+	for exe, want := range map[string]bool{
+		"/tmp/go-build1234/b001/exe/samsa": true,
+		"/home/u/go/bin/samsa":             false,
+		"/work/samsa":                      false,
+		"/tmp/go-build1234/b001/samsa":     false,
+	} {
+		if got := goRunBinary(exe); got != want {
+			t.Errorf("goRunBinary(%s) = %v, want %v", exe, got, want)
+		}
+	}
+}

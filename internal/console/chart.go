@@ -496,6 +496,9 @@ func withUnit(v, unit string) string {
 	if unit == "" {
 		return v
 	}
+	if v == "1" && strings.HasSuffix(unit, "s") && !strings.Contains(unit, "/") {
+		unit = strings.TrimSuffix(unit, "s") // "1 record", not "1 records"
+	}
 	return v + " " + html.EscapeString(unit)
 }
 

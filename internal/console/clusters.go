@@ -183,7 +183,12 @@ func (q clusterRequest) brokers(withName bool) ([]string, error) {
 	}
 	var bs []string
 	if h := strings.TrimSpace(q.Host); h != "" {
-		if _, _, err := net.SplitHostPort(h); err == nil {
+		if strings.Contains(h, "://") {
+			return nil, fmt.Errorf("%w: host %q: give the host name alone, without %s", ErrBadRequest, h, h[:strings.Index(h, "://")+3])
+		}
+		if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+			h = h[1 : len(h)-1] // an IPv6 address in brackets: [::1] is ::1
+		} else if _, _, err := net.SplitHostPort(h); err == nil {
 			return nil, fmt.Errorf("%w: host %q has a port: give the host alone and the port in Port", ErrBadRequest, h)
 		}
 		port := q.Port
@@ -257,7 +262,11 @@ func (c *Console) validateCluster(ctx context.Context, r *http.Request) (any, er
 	defer cancel()
 	m, err := kadm.NewClient(cl).Metadata(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s): %v%s", ErrUnreachable, strings.Join(bs, ","), err, unresolvedHint(err, bs, c.list()[0].bootstrap()))
+		hint := unresolvedHint(err, bs, c.list()[0].bootstrap())
+		if hint == "" {
+			hint = fmt.Sprintf(". This console's own cluster is at %s", c.list()[0].bootstrap())
+		}
+		return nil, fmt.Errorf("%w (%s): %v%s", ErrUnreachable, strings.Join(bs, ","), err, hint)
 	}
 	return validation{
 		Message:   fmt.Sprintf("Configuration is valid: connected to %d broker(s), cluster id %s", len(m.Brokers), m.Cluster),
@@ -324,7 +333,7 @@ func (c *Console) removeCluster(_ context.Context, r *http.Request) (any, error)
 		}
 		cl.cl.Close()
 		c.cfg.Logger.Info("console cluster removed", "name", name)
-		return actionResult{Message: "Removed cluster " + name}, nil
+		return actionResult{Message: "Removed cluster " + name + "."}, nil
 	}
 	return nil, fmt.Errorf("remove cluster %s: %w", name, ErrNotFound)
 }

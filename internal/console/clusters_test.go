@@ -87,6 +87,21 @@ func TestClustersValidateAddSwitchRemove(t *testing.T) {
 		t.Errorf("a port in the host field: %q", bad.Error)
 	}
 	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Port: 9092}, nil)
+	mustCall(t, srv, 400, "POST", "/api/clusters/validate", clusterRequest{Host: "http://localhost"}, &bad)
+	if !strings.Contains(bad.Error, "without http://") {
+		t.Errorf("a URL in the host field: %q", bad.Error)
+	}
+	for host, want := range map[string]string{"[::1]": "[::1]:9092", "::1": "[::1]:9092", "kafka": "kafka:9092"} {
+		bs, err := clusterRequest{Host: host}.brokers(false)
+		if err != nil || len(bs) != 1 || bs[0] != want {
+			t.Errorf("host %q: %v %v, want %s", host, bs, err, want)
+		}
+	}
+	// A refused connection names where this console's own cluster is.
+	mustCall(t, srv, 503, "POST", "/api/clusters/validate", clusterRequest{Bootstrap: dead}, &bad)
+	if !strings.Contains(bad.Error, "This console's own cluster is at "+b1.Addr) {
+		t.Errorf("validate a closed port: %q, want where the console's own cluster is", bad.Error)
+	}
 	// The lab's host is its Docker container's name: the answer says
 	// where Samsa is instead.
 	mustCall(t, srv, 503, "POST", "/api/clusters/validate", clusterRequest{Host: "kafka.invalid", Port: 9092}, &bad)
