@@ -315,15 +315,46 @@ func requirePythonKafka(t *testing.T) string {
 	return ""
 }
 
+// pyProgram is postoffice.py running under the test.
+type pyProgram struct {
+	cmd         *exec.Cmd
+	out, stderr syncBuffer
+	exited      chan error // cmd.Wait's result
+}
+
+// startPython runs postoffice.py (python, from requirePythonKafka) with
+// args; it is killed at cleanup if still running, and its output logged
+// if the test failed.
+func startPython(t *testing.T, python string, args ...string) *pyProgram {
+	t.Helper()
+	script, err := filepath.Abs("postoffice.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pyProgram{exited: make(chan error, 1)}
+	p.cmd = exec.Command(python, append([]string{"-B", script}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("postoffice.py stdout:\n%s\nstderr:\n%s", p.out.String(), p.stderr.String())
+		}
+	})
+	return p
+}
+
 // TestPythonPostOffice runs postoffice.py, the lab's program for
 // confluent-kafka, in each mode and checks the same guarantees.
 func TestPythonPostOffice(t *testing.T) {
 	python := requirePythonKafka(t)
 	b := startBroker(t)
-	script, err := filepath.Abs("postoffice.py")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const letters, consumers = 15, 3
 	for _, mode := range []string{"independent", "group", "keyed"} {
 		t.Run(mode, func(t *testing.T) {
@@ -332,25 +363,9 @@ func TestPythonPostOffice(t *testing.T) {
 			if mode == "independent" {
 				want = letters * consumers
 			}
-			var out syncBuffer
-			var stderr syncBuffer
-			cmd := exec.Command(python, "-B", script, "--mode", mode, "--consumers", fmt.Sprint(consumers),
+			py := startPython(t, python, "--mode", mode, "--consumers", fmt.Sprint(consumers),
 				"--brokers", b.Addr, "--topic", topic, "--group", "py-"+mode, "--rate", "20", "--count", fmt.Sprint(letters))
-			cmd.Stdout, cmd.Stderr = &out, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					<-exited
-				}
-				if t.Failed() {
-					t.Logf("postoffice.py stdout:\n%s\nstderr:\n%s", out.String(), stderr.String())
-				}
-			})
+			cmd, exited, out, stderr := py.cmd, py.exited, &py.out, &py.stderr
 			samsatest.Eventually(t, 45*time.Second, "postoffice.py's lines", func() bool {
 				select {
 				case err := <-exited:
@@ -486,10 +501,6 @@ func TestCtrlCWhileTheBrokerIsDownStops(t *testing.T) {
 func TestGoAndPythonShareAGroup(t *testing.T) {
 	python := requirePythonKafka(t)
 	b := startBroker(t)
-	script, err := filepath.Abs("postoffice.py")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var goOut syncBuffer
@@ -499,28 +510,15 @@ func TestGoAndPythonShareAGroup(t *testing.T) {
 	samsatest.Eventually(t, 30*time.Second, "the Go consumer's letters", func() bool {
 		return len(parseLines(t, goOut.String())) > 0
 	})
-	var pyOut, pyErr syncBuffer
-	cmd := exec.Command(python, "-B", script, "--mode", "group", "--consumers", "1", "--brokers", b.Addr,
+	py := startPython(t, python, "--mode", "group", "--consumers", "1", "--brokers", b.Addr,
 		"--topic", "post.office", "--group", "shared", "--rate", "20")
-	cmd.Stdout, cmd.Stderr = &pyOut, &pyErr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
 	samsatest.Eventually(t, 45*time.Second, "the Python consumer's letters in the shared group", func() bool {
-		if strings.Contains(pyErr.String(), "INCONSISTENT_GROUP_PROTOCOL") {
-			t.Fatalf("postoffice.py refused by the group:\n%s", pyErr.String())
+		if strings.Contains(py.stderr.String(), "INCONSISTENT_GROUP_PROTOCOL") {
+			t.Fatalf("postoffice.py refused by the group:\n%s", py.stderr.String())
 		}
-		return len(parseLines(t, pyOut.String())) > 0
+		return len(parseLines(t, py.out.String())) > 0
 	})
-	cmd.Process.Signal(syscall.SIGINT)
+	py.cmd.Process.Signal(syscall.SIGINT)
 	cancel()
 	<-done
 }
