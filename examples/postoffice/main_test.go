@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,24 +29,6 @@ func startBroker(t *testing.T) *samsatest.Broker {
 		c.Group.MinSessionTimeout = 500 * time.Millisecond
 		c.Group.InitialRebalanceDelay = 300 * time.Millisecond
 	})
-}
-
-// syncBuffer is an io.Writer the consumers write to while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // line is one parsed `Consumer i: value (key: k)` line.
@@ -108,7 +89,7 @@ func runProgram(t *testing.T, cfg config, want func([]line) bool) []line {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out samsatest.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, &out, io.Discard) }()
 	samsatest.Eventually(t, 30*time.Second, "the consumers' lines", func() bool {
@@ -318,7 +299,7 @@ func requirePythonKafka(t *testing.T) string {
 // pyProgram is postoffice.py running under the test.
 type pyProgram struct {
 	cmd         *exec.Cmd
-	out, stderr syncBuffer
+	out, stderr samsatest.Buffer
 	exited      chan error // cmd.Wait's result
 }
 
@@ -430,7 +411,7 @@ func TestPythonPostOffice(t *testing.T) {
 type brokerDown struct {
 	p           *samsatest.Process
 	cancel      context.CancelFunc // Ctrl-C
-	out, errOut syncBuffer
+	out, errOut samsatest.Buffer
 	done        chan error // run's result
 }
 
@@ -503,7 +484,7 @@ func TestGoAndPythonShareAGroup(t *testing.T) {
 	b := startBroker(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var goOut syncBuffer
+	var goOut samsatest.Buffer
 	done := make(chan error, 1)
 	cfg := config{mode: "group", consumers: 1, brokers: b.Addr, topic: "post.office", group: "shared", rate: 20, partitions: 4}
 	go func() { done <- run(ctx, cfg, &goOut, io.Discard) }()

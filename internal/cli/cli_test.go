@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -107,31 +106,12 @@ func mustOK(t *testing.T, r result, what string) {
 	}
 }
 
-// syncBuffer is a buffer a child's output goroutine writes while the test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex // guards buf
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a command running in the background, such as a console
 // consumer. Cleanup kills it (by its PID) if the test did not wait for it.
 type proc struct {
 	t              *testing.T
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *samsatest.Buffer
 	done           chan struct{} // closed when the process has exited
 	err            error         // Wait's result; read after done
 }
@@ -139,7 +119,7 @@ type proc struct {
 // start runs program in the background.
 func start(t *testing.T, program string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, stdout: &samsatest.Buffer{}, stderr: &samsatest.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(program, args...)
 	p.cmd.Env = cleanEnv()
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr

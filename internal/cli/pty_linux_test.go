@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/samsa-streaming/samsa/internal/samsatest"
 )
 
 // ptyProc is a command running on a pseudo-terminal, as in a shell
@@ -48,7 +50,7 @@ func startPTY(t *testing.T, program string, args ...string) *ptyProc {
 		master.Close()
 		t.Fatalf("open pty slave: %v", err)
 	}
-	p := &proc{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, stdout: &samsatest.Buffer{}, stderr: &samsatest.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(program, args...)
 	p.cmd.Env = cleanEnv()
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = slave, slave, slave

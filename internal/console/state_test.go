@@ -1,7 +1,6 @@
 package console
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -215,24 +214,6 @@ func TestStateFileUnreadableFailsNew(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer for a logger used from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestStateFileSkipsEntriesItCannotUse(t *testing.T) {
 	b := samsatest.Start(t)
 	path := filepath.Join(t.TempDir(), "clusters.json")
@@ -255,7 +236,7 @@ func TestStateFileSkipsEntriesItCannotUse(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs samsatest.Buffer
 	cfg := stateConfig(t, b.Addr, path)
 	cfg.MaxClusters = 3
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))

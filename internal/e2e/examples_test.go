@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,29 +38,11 @@ func buildExample(t *testing.T, dir, pkg string) string {
 	return bin
 }
 
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // child is an example program running as a process.
 type child struct {
 	name string
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *samsatest.Buffer
 	done chan struct{} // closed when it has exited
 }
 
@@ -70,7 +50,7 @@ type child struct {
 // logs its stderr when the test failed.
 func startChild(t *testing.T, name, bin string, args ...string) *child {
 	t.Helper()
-	c := &child{name: name, cmd: exec.Command(bin, args...), log: &lockedBuffer{}, done: make(chan struct{})}
+	c := &child{name: name, cmd: exec.Command(bin, args...), log: &samsatest.Buffer{}, done: make(chan struct{})}
 	c.cmd.Stderr = c.log
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

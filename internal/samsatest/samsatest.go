@@ -1,6 +1,7 @@
 package samsatest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -181,4 +183,24 @@ func RequireTool(t testing.TB, name, aptPackage string) string {
 	}
 	t.Skipf("%s not found: install it with apt-get install %s", name, aptPackage)
 	return ""
+}
+
+// Buffer is a bytes.Buffer that one goroutine (a child process's output
+// copier, a logger) writes while a test reads it.
+type Buffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
